@@ -1,0 +1,3 @@
+"""shipyard: build container images described in werf.yaml, werf-compatible."""
+
+__version__ = "0.1.0"
