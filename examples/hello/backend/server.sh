@@ -1,0 +1,2 @@
+#!/bin/sh
+echo "backend says: $(cat /app/greeting.txt)"

@@ -1,0 +1,66 @@
+"""Wiring: turns parsed command-line options into the objects that do the work. The only place that picks
+concrete adapters (git, backends, storages, lockers)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from shipyard import output
+from shipyard.config.load import LoadedConfig, Mode, ProjectFiles, load_config, project_prefix
+from shipyard.config.selection import select_images
+from shipyard.errors import UsageError
+from shipyard.gitrepo import GitRepo
+from shipyard.planning import Planner, PlanRequest
+
+
+def giterminism_mode(options: dict[str, Any]) -> Mode:
+    if options.get("dev"):
+        return "dev"
+    return "loose" if options.get("loose_giterminism") else "strict"
+
+
+def load_project(options: dict[str, Any]) -> tuple[LoadedConfig, ProjectFiles, GitRepo]:
+    project_dir = Path(options["project_dir"])
+    if not project_dir.is_dir():
+        raise UsageError(f"project directory {project_dir} does not exist", hint="check --dir / WERF_DIR")
+    repo = GitRepo.discover(project_dir)
+    mode = giterminism_mode(options)
+    snapshot = repo.snapshot(mode)
+    loaded, files = load_config(
+        snapshot,
+        work_tree=repo.root,
+        prefix=project_prefix(repo.root, project_dir),
+        mode=mode,
+        config_path=options.get("config_path"),
+        project_override=os.environ.get("WERF_PROJECT_NAME") or None,
+    )
+    return loaded, files, repo
+
+
+def run(command: str, options: dict[str, Any]) -> None:
+    if command == "render":
+        loaded, _, _ = load_project(options)
+        output.print_rendered(loaded.rendered)
+    elif command == "plan":
+        run_plan(options)
+    elif command == "build":
+        raise UsageError(
+            "`shipyard build` is not available in this version yet",
+            hint="`shipyard plan` computes every stage digest and tag without building",
+        )
+    else:  # pragma: no cover - cli.py only passes known commands
+        raise AssertionError(command)
+
+
+def run_plan(options: dict[str, Any]) -> None:
+    loaded, files, repo = load_project(options)
+    names = select_images(loaded.config, tuple(options.get("images") or ()))
+    planner = Planner(loaded.config, files, loaded.project_dir, str(repo.root))
+    planned = planner.plan(PlanRequest(image_names=names, cli_platforms=tuple(options.get("platforms") or ())))
+    if options.get("as_json"):
+        output.print_plan_json(loaded.config.meta.project, repo.head_commit, planned)
+    else:
+        output.print_plan(loaded.config.meta.project, repo.head_commit, planned,
+                          debug_digest=bool(options.get("debug_digest")))

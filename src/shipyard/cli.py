@@ -1,0 +1,148 @@
+"""Command line: werf's flag names and WERF_* variables. Imports stay lazy so `--help` starts fast."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from shipyard import __version__
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_USER_ERROR = 1
+EXIT_INTERNAL_BUG = 2
+
+
+def _project_options(func: F) -> F:
+    """Options every command that reads werf.yaml shares."""
+    options = [
+        click.option("--dir", "project_dir", envvar="WERF_DIR", default=".", show_default=True,
+                     type=click.Path(file_okay=False), help="Project directory (where werf.yaml lives)."),
+        click.option("--config", "config_path", envvar="WERF_CONFIG", default=None,
+                     help="Path to werf.yaml relative to the project directory (default werf.yaml, werf.yml)."),
+        click.option("--config-templates-dir", envvar="WERF_CONFIG_TEMPLATES_DIR", default=None,
+                     help="Directory with *.tmpl templates for werf.yaml (default .werf)."),
+        click.option("--env", "environment", envvar="WERF_ENV", default="",
+                     help="Environment name passed to werf.yaml templates as .Env."),
+        click.option("--loose-giterminism", envvar="WERF_LOOSE_GITERMINISM", is_flag=True, default=False,
+                     help="Read werf.yaml, Dockerfiles and build context from the work tree, uncommitted "
+                          "changes included (no giterminism checks)."),
+        click.option("--dev", envvar="WERF_DEV", is_flag=True, default=False,
+                     help="Development mode: use the work tree with its uncommitted changes."),
+        click.option("--platform", "platforms", envvar="WERF_PLATFORM", multiple=True,
+                     help="Target platform(s), e.g. linux/amd64; comma-separated or repeated."),
+        click.option("--debug-digest", envvar="WERF_DEBUG_STAGE_DIGEST", is_flag=True, default=False,
+                     help="Print every input of every stage digest."),
+        click.option("--debug", envvar="SHIPYARD_DEBUG", is_flag=True, default=False,
+                     help="Show a traceback on internal errors."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _repo_options(func: F) -> F:
+    options = [
+        click.option("--repo", envvar="WERF_REPO", default="",
+                     help="Container registry repository keeping the stages (default: local storage)."),
+        click.option("--insecure-registry", envvar="WERF_INSECURE_REGISTRY", is_flag=True, default=False,
+                     help="Use plain HTTP for the registry."),
+        click.option("--skip-tls-verify-registry", envvar="WERF_SKIP_TLS_VERIFY_REGISTRY", is_flag=True,
+                     default=False, help="Do not verify the registry's TLS certificate."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="shipyard")
+def cli() -> None:
+    """Build container images described in werf.yaml, with a content-based stage cache in the registry."""
+
+
+@cli.command()
+@click.argument("images", nargs=-1)
+@_project_options
+@_repo_options
+@click.option("--json", "as_json", is_flag=True, default=False, help="Print the plan as JSON.")
+def plan(**options: Any) -> None:
+    """Print every stage's digest for IMAGES (glob patterns, !exclusions; default all) without building."""
+    _run("plan", options)
+
+
+@cli.command()
+@_project_options
+def render(**options: Any) -> None:
+    """Print the rendered werf.yaml."""
+    _run("render", options)
+
+
+@cli.command()
+@click.argument("images", nargs=-1)
+@_project_options
+@_repo_options
+@click.option("--add-custom-tag", "custom_tags", multiple=True,
+              help="Extra tag for every final image (%image%, %image_slug%, %image_safe_slug%, "
+                   "%image_content_based_tag%); repeatable, also WERF_ADD_CUSTOM_TAG_*.")
+@click.option("--final-repo", envvar="WERF_FINAL_REPO", default="", help="Repository for final images.")
+@click.option("--secondary-repo", "secondary_repos", envvar="WERF_SECONDARY_REPO", multiple=True,
+              help="Read-only repository to copy stages from.")
+@click.option("--cache-repo", "cache_repos", envvar="WERF_CACHE_REPO", multiple=True,
+              help="Repository used as a stage cache.")
+@click.option("--synchronization", "-S", envvar="WERF_SYNCHRONIZATION", default="",
+              help="Lock service: :local, http(s)://HOST:PORT, redis://HOST:PORT.")
+@click.option("--parallel/--no-parallel", "-p", envvar="WERF_PARALLEL", default=True, show_default=True,
+              help="Build independent images in parallel.")
+@click.option("--parallel-tasks-limit", envvar="WERF_PARALLEL_TASKS_LIMIT", default=5, show_default=True,
+              type=int, help="Images built at the same time (<= 0: unlimited).")
+@click.option("--save-build-report", envvar="WERF_SAVE_BUILD_REPORT", is_flag=True, default=False,
+              help="Write the build report.")
+@click.option("--build-report-path", envvar="WERF_BUILD_REPORT_PATH", default=".werf-build-report.json",
+              show_default=True, help="Build report path: .json or .env.")
+@click.option("--require-built-images", envvar="WERF_REQUIRE_BUILT_IMAGES", is_flag=True, default=False,
+              help="Fail instead of building a stage that is not in the storage.")
+def build(**options: Any) -> None:
+    """Build IMAGES (default all), reusing every stage already in the storage."""
+    options["custom_tags"] = tuple(options["custom_tags"]) + _custom_tags_from_env()
+    _run("build", options)
+
+
+def _custom_tags_from_env() -> tuple[str, ...]:
+    """werf reads every WERF_ADD_CUSTOM_TAG_<anything> variable, in name order."""
+    prefix = "WERF_ADD_CUSTOM_TAG_"
+    return tuple(os.environ[key] for key in sorted(os.environ) if key.startswith(prefix))
+
+
+def _run(command: str, options: dict[str, Any]) -> None:
+    """Run one command; turn user errors into a message and exit 1, bugs into exit 2."""
+    from shipyard.errors import ShipyardError
+
+    debug = bool(options.get("debug"))
+    try:
+        from shipyard import app
+
+        app.run(command, options)
+    except ShipyardError as error:
+        click.echo(f"Error: {error.render()}", err=True)
+        sys.exit(error.exit_code)
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        sys.exit(130)
+    except Exception:
+        if debug:
+            raise
+        import traceback
+
+        last = traceback.format_exc().strip().splitlines()[-1]
+        click.echo(f"Internal error (a bug in shipyard): {last}\n  hint: rerun with --debug for the "
+                   "traceback and report it.", err=True)
+        sys.exit(EXIT_INTERNAL_BUG)
+
+
+def main() -> None:
+    cli()

@@ -1,0 +1,109 @@
+"""Plan before acting: every selected image, per target platform, with its stage digests. No registry, no builds."""
+
+from __future__ import annotations
+
+import functools
+import platform as host_platform_module
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from shipyard import context
+from shipyard.config.load import ProjectFiles, join
+from shipyard.config.model import DockerfileImage, Image, StapelImage, WerfConfig
+from shipyard.errors import DockerfileError, Location
+from shipyard.stages.digest import dockerfile_image_stage, normalize_platform
+from shipyard.stages.dockerfile import DockerfileInputs
+from shipyard.stages.model import PlannedImage, PlannedStage
+
+_MACHINE_TO_ARCH = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}
+
+
+def host_platform() -> str:
+    machine = host_platform_module.machine().lower()
+    return normalize_platform(f"linux/{_MACHINE_TO_ARCH.get(machine, machine)}")
+
+
+@dataclass(frozen=True)
+class PlanRequest:
+    image_names: tuple[str, ...]  # already selected and ordered
+    cli_platforms: tuple[str, ...]  # --platform, empty when not given
+
+
+def target_platforms(image: Image, config: WerfConfig, cli_platforms: Sequence[str]) -> tuple[str, ...]:
+    """werf-internals §8: --platform, else the image's platform, else meta build.platform, else the host's."""
+    chosen = tuple(cli_platforms) or image.platform or config.meta.build.platform or (host_platform(),)
+    normalised: list[str] = []
+    for item in chosen:
+        for part in item.split(","):
+            value = normalize_platform(part.strip())
+            if value not in normalised:
+                normalised.append(value)
+    return tuple(normalised)
+
+
+class Planner:
+    """Computes digests for the images of one loaded config."""
+
+    def __init__(self, config: WerfConfig, files: ProjectFiles, prefix: str, work_tree_root: str) -> None:
+        self._config = config
+        self._files = files
+        self._prefix = prefix
+        self._work_tree_root = work_tree_root
+        self._build_platform = host_platform()
+
+    def plan(self, request: PlanRequest) -> list[PlannedImage]:
+        planned: list[PlannedImage] = []
+        for name in request.image_names:
+            image = self._config.image(name)
+            for target in target_platforms(image, self._config, request.cli_platforms):
+                planned.append(self._plan_image(image, target))
+        return planned
+
+    def _plan_image(self, image: Image, target: str) -> PlannedImage:
+        if isinstance(image, StapelImage):
+            return PlannedImage(image.name, target, "stapel", image.final, (),
+                                not_supported="Stapel images are not built yet (coming with Stapel support)")
+        staged = image.staged if image.staged is not None else self._config.meta.build.staged
+        if staged:
+            return PlannedImage(image.name, target, "staged", image.final, (),
+                                not_supported="staged Dockerfile images are not built yet")
+        if image.dependencies:
+            # Import values (REPO:TAG, digests) exist only once the dependency is built or found in storage.
+            return PlannedImage(image.name, target, "dockerfile", image.final, (),
+                                not_supported="images with `dependencies` are planned during the build")
+        stage = self._dockerfile_stage(image, target)
+        return PlannedImage(image.name, target, "dockerfile", image.final, (stage,))
+
+    def _dockerfile_stage(self, image: DockerfileImage, target: str) -> PlannedStage:
+        context_dir = join(self._prefix, image.context) if image.context else self._prefix
+        dockerfile_path = join(context_dir, image.dockerfile)
+        giterminism = self._files.giterminism
+        content = self._files.read(
+            dockerfile_path,
+            allowed=giterminism.config.dockerfile.allows_uncommitted,
+            allow_key="config.dockerfile.allowUncommitted",
+        )
+        if content is None:
+            raise DockerfileError(
+                f"image {image.name!r}: Dockerfile {dockerfile_path} not found in commit HEAD",
+                hint="check `dockerfile:` (relative to `context:`) and commit the file",
+                location=Location("werf.yaml", image.line),
+            )
+        ignore = context.dockerignore_matcher(self._files, context_dir, dockerfile_path)
+        checksum = functools.partial(
+            context.files_checksum, self._files, context_dir=context_dir, dockerignore=ignore,
+            context_add_files=image.context_add_files,
+        )
+        inputs = DockerfileInputs(
+            dockerfile=content,
+            dockerfile_path=dockerfile_path,
+            target=image.target,
+            args=dict(image.args),
+            dependency_args={},
+            add_hosts=image.add_host,
+            cache_version=image.cache_version or self._config.meta.build.cache_version,
+            target_platform=target,
+            build_platform=self._build_platform,
+        )
+        result = dockerfile_image_stage(inputs, checksum)
+        return PlannedStage("dockerfile", result.digest, tuple(result.args), tuple(result.dependencies))
