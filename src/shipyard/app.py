@@ -11,7 +11,7 @@ from shipyard import output
 from shipyard.config.load import LoadedConfig, Mode, ProjectFiles, load_config, project_prefix
 from shipyard.config.selection import select_images
 from shipyard.errors import UsageError
-from shipyard.gitrepo import GitRepo
+from shipyard.gitrepo import GitRepo, Snapshot
 from shipyard.planning import Planner, PlanRequest
 
 
@@ -21,7 +21,7 @@ def giterminism_mode(options: dict[str, Any]) -> Mode:
     return "loose" if options.get("loose_giterminism") else "strict"
 
 
-def load_project(options: dict[str, Any]) -> tuple[LoadedConfig, ProjectFiles, GitRepo]:
+def load_project(options: dict[str, Any]) -> tuple[LoadedConfig, ProjectFiles, Snapshot]:
     project_dir = Path(options["project_dir"])
     if not project_dir.is_dir():
         raise UsageError(f"project directory {project_dir} does not exist", hint="check --dir / WERF_DIR")
@@ -36,7 +36,7 @@ def load_project(options: dict[str, Any]) -> tuple[LoadedConfig, ProjectFiles, G
         config_path=options.get("config_path"),
         project_override=os.environ.get("WERF_PROJECT_NAME") or None,
     )
-    return loaded, files, repo
+    return loaded, files, snapshot
 
 
 def run(command: str, options: dict[str, Any]) -> None:
@@ -55,12 +55,15 @@ def run(command: str, options: dict[str, Any]) -> None:
 
 
 def run_plan(options: dict[str, Any]) -> None:
-    loaded, files, repo = load_project(options)
+    loaded, files, snapshot = load_project(options)
     names = select_images(loaded.config, tuple(options.get("images") or ()))
-    planner = Planner(loaded.config, files, loaded.project_dir, str(repo.root))
-    planned = planner.plan(PlanRequest(image_names=names, cli_platforms=tuple(options.get("platforms") or ())))
+    planner = Planner(loaded.config, files, snapshot, loaded.project_dir)
+    request = PlanRequest(image_names=names, cli_platforms=tuple(options.get("platforms") or ()))
+    planned = planner.plan(request)
+    for warning in planner.warnings:
+        output.warn(warning)
     if options.get("as_json"):
-        output.print_plan_json(loaded.config.meta.project, repo.head_commit, planned)
+        output.print_plan_json(loaded.config.meta.project, snapshot.commit, planned)
     else:
-        output.print_plan(loaded.config.meta.project, repo.head_commit, planned,
+        output.print_plan(loaded.config.meta.project, snapshot.commit, planned,
                           debug_digest=bool(options.get("debug_digest")))

@@ -21,9 +21,10 @@ def _project_options(func: F) -> F:
     """Options every command that reads werf.yaml shares."""
     options = [
         click.option("--dir", "project_dir", envvar="WERF_DIR", default=".", show_default=True,
-                     type=click.Path(file_okay=False), help="Project directory (where werf.yaml lives)."),
+                     type=click.Path(file_okay=False),
+                     help="Project directory (where werf.yaml lives)."),
         click.option("--config", "config_path", envvar="WERF_CONFIG", default=None,
-                     help="Path to werf.yaml relative to the project directory (default werf.yaml, werf.yml)."),
+                     help="werf.yaml path relative to the project directory (default werf.yaml, werf.yml)."),
         click.option("--config-templates-dir", envvar="WERF_CONFIG_TEMPLATES_DIR", default=None,
                      help="Directory with *.tmpl templates for werf.yaml (default .werf)."),
         click.option("--env", "environment", envvar="WERF_ENV", default="",

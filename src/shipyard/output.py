@@ -9,6 +9,10 @@ from collections.abc import Sequence
 from shipyard.stages.model import PlannedImage
 
 
+def warn(message: str) -> None:
+    sys.stderr.write(f"Warning: {message}\n")
+
+
 def print_rendered(text: str) -> None:
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
 

@@ -1,8 +1,9 @@
-"""Plan before acting: every selected image, per target platform, with its stage digests. No registry, no builds."""
+"""Plan before acting: every selected image, per target platform, with its stage digests.
+
+No registry and no builds here: only git reads and pure digest code."""
 
 from __future__ import annotations
 
-import functools
 import platform as host_platform_module
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -10,6 +11,7 @@ from dataclasses import dataclass
 from shipyard import context
 from shipyard.config.load import ProjectFiles, join
 from shipyard.config.model import DockerfileImage, Image, StapelImage, WerfConfig
+from shipyard.context import ProjectSnapshot
 from shipyard.errors import DockerfileError, Location
 from shipyard.stages.digest import dockerfile_image_stage, normalize_platform
 from shipyard.stages.dockerfile import DockerfileInputs
@@ -44,12 +46,15 @@ def target_platforms(image: Image, config: WerfConfig, cli_platforms: Sequence[s
 class Planner:
     """Computes digests for the images of one loaded config."""
 
-    def __init__(self, config: WerfConfig, files: ProjectFiles, prefix: str, work_tree_root: str) -> None:
+    def __init__(
+        self, config: WerfConfig, files: ProjectFiles, snapshot: ProjectSnapshot, prefix: str
+    ) -> None:
         self._config = config
         self._files = files
+        self._snapshot = snapshot
         self._prefix = prefix
-        self._work_tree_root = work_tree_root
         self._build_platform = host_platform()
+        self.warnings: list[str] = []
 
     def plan(self, request: PlanRequest) -> list[PlannedImage]:
         planned: list[PlannedImage] = []
@@ -63,8 +68,7 @@ class Planner:
         if isinstance(image, StapelImage):
             return PlannedImage(image.name, target, "stapel", image.final, (),
                                 not_supported="Stapel images are not built yet (coming with Stapel support)")
-        staged = image.staged if image.staged is not None else self._config.meta.build.staged
-        if staged:
+        if self._config.staged(image):
             return PlannedImage(image.name, target, "staged", image.final, (),
                                 not_supported="staged Dockerfile images are not built yet")
         if image.dependencies:
@@ -89,11 +93,15 @@ class Planner:
                 hint="check `dockerfile:` (relative to `context:`) and commit the file",
                 location=Location("werf.yaml", image.line),
             )
-        ignore = context.dockerignore_matcher(self._files, context_dir, dockerfile_path)
-        checksum = functools.partial(
-            context.files_checksum, self._files, context_dir=context_dir, dockerignore=ignore,
-            context_add_files=image.context_add_files,
+        ignore, warning = context.dockerignore_matcher(
+            self._snapshot, context_dir, image.dockerfile,
+            allow_uncommitted=giterminism.config.dockerfile.allows_uncommitted_dockerignore,
         )
+        if warning:
+            self.warnings.append(f"image {image.name!r}: {warning}")
+        checksum = context.FilesChecksum(self._snapshot, context_dir=context_dir, dockerignore=ignore,
+                                         context_add_files=image.context_add_files,
+                                         work_tree_root=self._snapshot.root)
         inputs = DockerfileInputs(
             dockerfile=content,
             dockerfile_path=dockerfile_path,
@@ -101,7 +109,7 @@ class Planner:
             args=dict(image.args),
             dependency_args={},
             add_hosts=image.add_host,
-            cache_version=image.cache_version or self._config.meta.build.cache_version,
+            cache_version=self._config.cache_version(image),
             target_platform=target,
             build_platform=self._build_platform,
         )

@@ -40,7 +40,9 @@ class LoadedConfig:
 class ProjectFiles:
     """Giterminism-aware reads: a file differing from the commit is an error unless something allows it."""
 
-    def __init__(self, tree: ProjectTree, work_tree: Path, mode: Mode, giterminism: GiterminismConfig) -> None:
+    def __init__(
+        self, tree: ProjectTree, work_tree: Path, mode: Mode, giterminism: GiterminismConfig
+    ) -> None:
         self._tree = tree
         self._work_tree = work_tree
         self._mode = mode
