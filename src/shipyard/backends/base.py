@@ -17,7 +17,7 @@ LogLine = Callable[[str], None]
 class DockerfileBuild:
     """One non-staged Dockerfile build: the whole Dockerfile up to `target`, as one image."""
 
-    context_dir: Path  # the materialised build context (git tree of the context minus .dockerignore, + add files)
+    context_dir: Path  # materialised context: git tree of the context minus .dockerignore, plus add files
     dockerfile: Path  # the Dockerfile to use (may lie outside context_dir)
     target: str = ""
     build_args: Mapping[str, str] = field(default_factory=dict)
