@@ -11,6 +11,7 @@ import pytest
 
 from shipyard.hashsum import sha3_224_hash, sha256_hash
 from support import require_tools
+from support.gitrepo import commit_all, git, init_repo
 
 WERF_YAML = """\
 project: demo
@@ -26,31 +27,15 @@ DOCKERFILE = "FROM base:1\nCOPY src /src\nRUN echo built\n"
 TOOL_DOCKERFILE = "FROM base:1\nRUN echo tool\n"
 
 
-def git(repo: Path, *args: str) -> str:
-    done = subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, text=True)
-    return done.stdout.strip()
-
-
-def commit_all(repo: Path, message: str = "change") -> None:
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "--allow-empty", "-m", message)
-
-
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    require_tools("git")
-    repo = tmp_path / "project"
-    (repo / "src").mkdir(parents=True)
-    (repo / "werf.yaml").write_text(WERF_YAML)
-    (repo / "Dockerfile").write_text(DOCKERFILE)
-    (repo / "tool.Dockerfile").write_text(TOOL_DOCKERFILE)
-    (repo / "src" / "main.txt").write_text("v1\n")
-    (repo / "README.md").write_text("not copied\n")
-    git(repo.parent, "init", "-q", "-b", "main", str(repo))
-    git(repo, "config", "user.email", "t@example.com")
-    git(repo, "config", "user.name", "t")
-    commit_all(repo, "initial")
-    return repo
+    return init_repo(tmp_path / "project", {
+        "werf.yaml": WERF_YAML,
+        "Dockerfile": DOCKERFILE,
+        "tool.Dockerfile": TOOL_DOCKERFILE,
+        "src/main.txt": "v1\n",
+        "README.md": "not copied\n",
+    })
 
 
 def shipyard(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
