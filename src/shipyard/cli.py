@@ -131,6 +131,10 @@ def _run(command: str, options: dict[str, Any]) -> None:
     except ShipyardError as error:
         click.echo(f"Error: {error.render()}", err=True)
         sys.exit(error.exit_code)
+    except BrokenPipeError:
+        # The reader went away (`shipyard plan | head`): not an error worth a message.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(0)
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
         sys.exit(130)

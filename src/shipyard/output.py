@@ -30,8 +30,8 @@ def print_plan(project: str, commit: str, images: Sequence[PlannedImage], *, deb
             if debug_digest:
                 for number, value in enumerate(stage.digest_inputs):
                     write(f"    digest arg {number}: {value}\n")
-                for number, value in enumerate(stage.dependency_inputs):
-                    write(f"    dependency {number}: {value}\n")
+                for number, line in enumerate(stage.dependency_inputs):
+                    write(f"    dependency {number}: {line}\n")
 
 
 def print_plan_json(project: str, commit: str, images: Sequence[PlannedImage]) -> None:

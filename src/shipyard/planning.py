@@ -13,9 +13,10 @@ from shipyard.config.load import ProjectFiles, join
 from shipyard.config.model import DockerfileImage, Image, StapelImage, WerfConfig
 from shipyard.context import ProjectSnapshot
 from shipyard.errors import DockerfileError, Location
-from shipyard.stages.digest import dockerfile_image_stage, normalize_platform
-from shipyard.stages.dockerfile import DockerfileInputs
-from shipyard.stages.model import PlannedImage, PlannedStage
+from shipyard.stages.digest import content_digest as stage_content_digest
+from shipyard.stages.digest import dockerfile_stage_of, normalize_platform
+from shipyard.stages.dockerfile import DockerfileInputs, analyze_dockerfile
+from shipyard.stages.model import DockerfileRecipe, PlannedImage, PlannedStage
 
 _MACHINE_TO_ARCH = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}
 
@@ -75,27 +76,15 @@ class Planner:
             # Import values (REPO:TAG, digests) exist only once the dependency is built or found in storage.
             return PlannedImage(image.name, target, "dockerfile", image.final, (),
                                 not_supported="images with `dependencies` are planned during the build")
-        stage = self._dockerfile_stage(image, target)
-        return PlannedImage(image.name, target, "dockerfile", image.final, (stage,))
+        return self._dockerfile_image(image, target)
 
-    def _dockerfile_stage(self, image: DockerfileImage, target: str) -> PlannedStage:
+    def _dockerfile_image(self, image: DockerfileImage, target: str) -> PlannedImage:
         context_dir = join(self._prefix, image.context) if image.context else self._prefix
         dockerfile_path = join(context_dir, image.dockerfile)
-        giterminism = self._files.giterminism
-        content = self._files.read(
-            dockerfile_path,
-            allowed=giterminism.config.dockerfile.allows_uncommitted,
-            allow_key="config.dockerfile.allowUncommitted",
-        )
-        if content is None:
-            raise DockerfileError(
-                f"image {image.name!r}: Dockerfile {dockerfile_path} not found in commit HEAD",
-                hint="check `dockerfile:` (relative to `context:`) and commit the file",
-                location=Location("werf.yaml", image.line),
-            )
+        content = self._read_dockerfile(image, dockerfile_path)
         ignore, warning = context.dockerignore_matcher(
             self._snapshot, context_dir, image.dockerfile,
-            allow_uncommitted=giterminism.config.dockerfile.allows_uncommitted_dockerignore,
+            allow_uncommitted=self._files.giterminism.config.dockerfile.allows_uncommitted_dockerignore,
         )
         if warning:
             self.warnings.append(f"image {image.name!r}: {warning}")
@@ -113,5 +102,30 @@ class Planner:
             target_platform=target,
             build_platform=self._build_platform,
         )
-        result = dockerfile_image_stage(inputs, checksum)
-        return PlannedStage("dockerfile", result.digest, tuple(result.args), tuple(result.dependencies))
+        analysis = analyze_dockerfile(inputs, checksum)
+        result = dockerfile_stage_of(analysis, target)
+        origins = zip(result.dependencies, result.dependency_origins, strict=True)
+        dependencies = tuple(f"{value!r}  <- {origin}" for value, origin in origins)
+        stage = PlannedStage(result.stage_name, result.digest, result.args, dependencies)
+        recipe = DockerfileRecipe(
+            context_dir=context_dir, dockerfile_path=dockerfile_path, dockerfile=content, dockerignore=ignore,
+            context_add_files=image.context_add_files, target=image.target, build_args=dict(image.args),
+            add_hosts=image.add_host, network=image.network, base_images=analysis.external_base_images,
+        )
+        content_digest = stage_content_digest(result.stage_name, result.digest, "", target).digest
+        return PlannedImage(image.name, target, "dockerfile", image.final, (stage,), recipe=recipe,
+                            content_digest=content_digest)
+
+    def _read_dockerfile(self, image: DockerfileImage, dockerfile_path: str) -> bytes:
+        content = self._files.read(
+            dockerfile_path,
+            allowed=self._files.giterminism.config.dockerfile.allows_uncommitted,
+            allow_key="config.dockerfile.allowUncommitted",
+        )
+        if content is None:
+            raise DockerfileError(
+                f"image {image.name!r}: Dockerfile {dockerfile_path} not found in commit HEAD",
+                hint="check `dockerfile:` (relative to `context:`) and commit the file",
+                location=Location("werf.yaml", image.line),
+            )
+        return content

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from shipyard.hashsum import sha3_224_hash, sha256_hash
-from shipyard.stages.dockerfile import DockerfileInputs, FilesChecksum, analyze_dockerfile
+from shipyard.stages.dockerfile import DockerfileAnalysis, DockerfileInputs, FilesChecksum, analyze_dockerfile
 from shipyard.stages.platform import normalize_platform
 
 __all__ = [
@@ -100,9 +100,13 @@ def content_digest(stage_name: str, digest: str, next_stage_deps: str, target_pl
 
 def dockerfile_image_stage(inputs: DockerfileInputs, files_checksum: FilesChecksum) -> StageDigest:
     """§1.4a: the single `dockerfile` stage of a non-staged Dockerfile image (no previous stage)."""
-    analysis = analyze_dockerfile(inputs, files_checksum)
+    return dockerfile_stage_of(analyze_dockerfile(inputs, files_checksum), inputs.target_platform)
+
+
+def dockerfile_stage_of(analysis: DockerfileAnalysis, target_platform: str) -> StageDigest:
+    """The `dockerfile` stage digest of an already analysed Dockerfile."""
     deps = sha256_hash(*analysis.dependencies)
-    result = stage_digest(DOCKERFILE_STAGE_NAME, deps, inputs.target_platform)
+    result = stage_digest(DOCKERFILE_STAGE_NAME, deps, target_platform)
     return StageDigest(
         result.stage_name,
         result.digest,

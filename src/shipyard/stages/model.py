@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from shipyard.pathmatch import PathMatcher
 
 
 @dataclass(frozen=True, slots=True)
@@ -13,6 +16,22 @@ class PlannedStage:
     dependency_inputs: tuple[str, ...] = ()  # the stage's own dependency list (e.g. Dockerfile D)
 
 
+@dataclass(frozen=True)
+class DockerfileRecipe:
+    """How to build a non-staged Dockerfile image: exactly the inputs its digest was computed from."""
+
+    context_dir: str  # repo-relative posix path
+    dockerfile_path: str  # repo-relative, for messages
+    dockerfile: bytes  # content from the commit (or the work tree where giterminism allows)
+    dockerignore: PathMatcher
+    context_add_files: tuple[str, ...]
+    target: str
+    build_args: Mapping[str, str] = field(default_factory=dict)
+    add_hosts: tuple[str, ...] = ()
+    network: str = ""
+    base_images: tuple[str, ...] = ()  # FROM references outside the Dockerfile, expanded
+
+
 @dataclass(frozen=True, slots=True)
 class PlannedImage:
     name: str
@@ -21,6 +40,8 @@ class PlannedImage:
     final: bool
     stages: tuple[PlannedStage, ...]
     not_supported: str = ""  # why no digests could be computed yet (empty when stages are complete)
+    recipe: DockerfileRecipe | None = None
+    content_digest: str = ""  # werf-stage-content-digest of the last stage (§1.2)
 
     @property
     def last_stage(self) -> PlannedStage | None:
