@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import stat
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -23,7 +24,7 @@ from shipyard.pathmatch import (
     normalize_copy_add_sources,
     parse_dockerignore,
 )
-from shipyard.pathmatch.globs import go_clean, go_join
+from shipyard.pathmatch.globs import go_clean, go_join, relative_to_base, split_filepath
 
 GITERMINISM_FILE = "werf-giterminism.yaml"
 _SHOWN_FILES = 5
@@ -44,6 +45,8 @@ class ProjectSnapshot(Protocol):
     def ls_tree_checksum(self, scope: str, matcher: PathMatcher) -> str: ...
 
     def uncommitted(self, paths: Sequence[str] = (), *, matcher: PathMatcher | None = None) -> list[str]: ...
+
+    def export(self, scope: str, matcher: PathMatcher, destination: Path) -> int: ...
 
 
 def _never(_path: str) -> bool:
@@ -204,6 +207,69 @@ def _regular_file_chunks(path: Path) -> Iterator[bytes]:
     with path.open("rb") as file:
         while chunk := file.read(_READ_CHUNK):
             yield chunk
+
+
+def materialize_context(
+    snapshot: ProjectSnapshot,
+    *,
+    context_dir: str,
+    dockerignore: PathMatcher,
+    context_add_files: Sequence[str] = (),
+    work_tree_root: Path | None = None,
+    dockerfile_content: bytes,
+    destination: Path,
+) -> tuple[Path, Path]:
+    """Write the build context the way werf's build_context_archive does, and the Dockerfile beside it.
+
+    `destination` (missing or empty) receives `context/`: the snapshot's files below `context_dir` minus
+    `dockerignore`, then the contextAddFiles copied from the work tree over them; and `Dockerfile`, outside
+    the context, holding `dockerfile_content` (the bytes the digest was computed from, even when the file is
+    ignored or uncommitted). Returns (context directory, Dockerfile path).
+    """
+    if destination.exists() and any(destination.iterdir()):
+        raise ValueError(f"{destination} is not empty")
+    scope = _scope(context_dir)
+    context_path = destination / "context"
+    snapshot.export(scope, dockerignore, context_path)
+    root = snapshot.root if work_tree_root is None else work_tree_root
+    for path in _context_add_file_paths(root, scope, context_add_files):
+        _copy_add_file(root / path, context_path, relative_to_base(scope, path))
+    dockerfile_path = destination / "Dockerfile"
+    dockerfile_path.write_bytes(dockerfile_content)
+    return context_path, dockerfile_path
+
+
+def _copy_add_file(source: Path, context_path: Path, relative: str) -> None:
+    """Copy one work-tree file (a symlink as a symlink) into the context, replacing a committed one."""
+    parts = split_filepath(relative)
+    if not parts or parts[0] == "..":
+        raise ConfigError(f"contextAddFiles: {relative} is outside the build context",
+                          hint="contextAddFiles paths are relative to `context:` and must stay below it")
+    target = _context_directory(context_path, parts[:-1], relative) / parts[-1]
+    if target.is_symlink() or target.is_file():
+        target.unlink()
+    if stat.S_ISLNK(os.lstat(source).st_mode):
+        os.symlink(os.readlink(source), target)
+        return
+    shutil.copyfile(source, target)
+    # the same modes git records, whatever the work tree's umask gave
+    os.chmod(target, 0o755 if os.stat(source).st_mode & stat.S_IXUSR else 0o644)
+
+
+def _context_directory(context_path: Path, parts: Sequence[str], relative: str) -> Path:
+    """The directory `parts` below the context, created as needed; never followed through a symlink, which
+    could lead a copy out of the context."""
+    directory = context_path
+    for part in parts:
+        directory /= part
+        if directory.is_symlink() or (directory.exists() and not directory.is_dir()):
+            raise ConfigError(
+                f"contextAddFiles: {relative} lies below {directory.relative_to(context_path)}, which is a "
+                "file or a symlink in the build context", hint="list the file at its real path")
+        if not directory.exists():
+            directory.mkdir()
+            os.chmod(directory, 0o755)
+    return directory
 
 
 def _scope(context_dir: str) -> str:

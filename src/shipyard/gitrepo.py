@@ -19,6 +19,7 @@ import pygit2
 from pygit2.enums import FileMode, FileStatus
 
 from shipyard.errors import GitError
+from shipyard.gitexport import TreeExport
 from shipyard.pathmatch import MultiPathMatcher, PathMatcher, format_path, new_path_matcher
 from shipyard.pathmatch.globs import go_dir, go_join, relative_to_base, split_filepath
 
@@ -161,6 +162,19 @@ class Snapshot:
         scoped = MultiPathMatcher.of(new_path_matcher(base_path=scope), matcher)
         walk = _LsTreeWalk(scoped, self._repo)
         return walk.from_scope(self._repo._repository, self._tree, scope).checksum()
+
+    def export(self, scope: str, matcher: PathMatcher, destination: Path) -> int:
+        """Write the files below `scope` that `matcher` (repo-root-relative, like `ls_tree_checksum`) selects
+        to `destination`, relative to `scope`, from git blobs; returns the number of files written."""
+        scope = "" if scope == "." else scope
+        scoped = MultiPathMatcher.of(new_path_matcher(base_path=scope), matcher)
+        export = TreeExport(scoped, scope, destination, self._submodule_tree)
+        return export.run(self._repo._repository, self._tree)
+
+    def _submodule_tree(self, repository: pygit2.Repository, path: str,
+                        commit: str) -> tuple[pygit2.Repository, pygit2.Tree]:
+        sub_repository = self._repo._open_submodule(repository, path)
+        return sub_repository, _commit_tree(sub_repository, commit, path)
 
     def uncommitted(self, paths: Sequence[str] = (), *, matcher: PathMatcher | None = None) -> list[str]:
         """Work-tree files differing from HEAD (modified, staged, deleted, or untracked and not ignored) that
