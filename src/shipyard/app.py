@@ -46,10 +46,7 @@ def run(command: str, options: dict[str, Any]) -> None:
     elif command == "plan":
         run_plan(options)
     elif command == "build":
-        raise UsageError(
-            "`shipyard build` is not available in this version yet",
-            hint="`shipyard plan` computes every stage digest and tag without building",
-        )
+        run_build(options)
     else:  # pragma: no cover - cli.py only passes known commands
         raise AssertionError(command)
 
@@ -67,3 +64,16 @@ def run_plan(options: dict[str, Any]) -> None:
     else:
         output.print_plan(loaded.config.meta.project, snapshot.commit, planned,
                           debug_digest=bool(options.get("debug_digest")))
+
+
+def run_build(options: dict[str, Any]) -> None:
+    from shipyard.app_build import run_build as build_images
+
+    loaded, files, snapshot = load_project(options)
+    names = select_images(loaded.config, tuple(options.get("images") or ()))
+    planner = Planner(loaded.config, files, snapshot, loaded.project_dir)
+    request = PlanRequest(image_names=names, cli_platforms=tuple(options.get("platforms") or ()))
+    planned = planner.plan(request)
+    for warning in planner.warnings:
+        output.warn(warning)
+    build_images(options, planned, snapshot, loaded.config.meta.project)

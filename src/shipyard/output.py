@@ -6,7 +6,9 @@ import json
 import sys
 from collections.abc import Sequence
 
+from shipyard.build import BuildEvents, ImageOutcome
 from shipyard.stages.model import PlannedImage
+from shipyard.storage.description import StageDescription
 
 
 def warn(message: str) -> None:
@@ -52,3 +54,46 @@ def print_plan_json(project: str, commit: str, images: Sequence[PlannedImage]) -
     }
     json.dump(document, sys.stdout, indent=2)
     sys.stdout.write("\n")
+
+
+def _stage_label(image: PlannedImage) -> str:
+    stage = image.last_stage
+    platform = f" [{image.platform}]" if image.platform != "linux/amd64" else ""
+    return f"{image.name or '~'}{platform}/{stage.name if stage else '?'}"
+
+
+class TerminalBuildEvents(BuildEvents):
+    """One line per stage event. The backend's own output streams only on a terminal; in CI a failure
+    carries the last lines of it instead."""
+
+    def __init__(self) -> None:
+        self._show_logs = sys.stdout.isatty()
+
+    def reused(self, image: PlannedImage, stage: StageDescription, seconds: float) -> None:
+        print(f"{_stage_label(image)}: Use previously built image {stage.image_name} ({seconds:.2f}s)",
+              flush=True)
+
+    def building(self, image: PlannedImage, digest: str) -> None:
+        print(f"{_stage_label(image)}: Building stage (digest {digest})", flush=True)
+
+    def built(self, image: PlannedImage, stage: StageDescription, seconds: float) -> None:
+        print(f"{_stage_label(image)}: Built and published {stage.image_name} ({seconds:.2f}s)", flush=True)
+
+    def discarded(self, image: PlannedImage, stage: StageDescription) -> None:
+        print(f"{_stage_label(image)}: Discarding newly built image: another builder published "
+              f"{stage.image_name} first", flush=True)
+
+    def waiting_for_lock(self, image: PlannedImage, lock_name: str) -> None:
+        print(f"{_stage_label(image)}: Waiting for lock {lock_name}", flush=True)
+
+    def log(self, image: PlannedImage, line: str) -> None:
+        if self._show_logs:
+            print(f"  {image.name} | {line}", flush=True)
+
+
+def print_build_summary(outcomes: Sequence[ImageOutcome]) -> None:
+    print("\nBuild summary", flush=True)
+    for outcome in outcomes:
+        state = "built" if outcome.rebuilt else "reused"
+        print(f"  {outcome.image.name or '~'}: {outcome.stage.image_name} ({state}, "
+              f"{outcome.build_seconds:.2f}s)", flush=True)

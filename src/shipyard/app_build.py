@@ -1,0 +1,98 @@
+"""Wiring for `shipyard build`: picks backend, storage and locker, runs the conveyor, writes the report."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from shipyard import context, output
+from shipyard.backends.base import RegistryAccess
+from shipyard.backends.buildah import BuildahBackend
+from shipyard.build import BuildSettings, Conveyor, ImageOutcome, image_record
+from shipyard.errors import ShipyardError
+from shipyard.gitrepo import Snapshot
+from shipyard.locks.file import FileLocker, default_locks_dir
+from shipyard.registry.client import RegistryClient
+from shipyard.registry.reference import is_loopback, parse_reference, parse_repository
+from shipyard.report import BuildReport, runtime_in_container, write_report
+from shipyard.stages.model import DockerfileRecipe, PlannedImage
+from shipyard.storage.base import CustomTagsNeedRepoError, StagesStorage
+from shipyard.storage.local_storage import LocalStagesStorage
+from shipyard.storage.registry_storage import RegistryStagesStorage
+from shipyard.tagging import validate_custom_tags
+
+
+def shipyard_home() -> Path:
+    return Path(os.environ.get("SHIPYARD_HOME") or Path.home() / ".shipyard")
+
+
+def buildah_backend(pull_access: RegistryAccess) -> BuildahBackend:
+    home = shipyard_home()
+    return BuildahBackend(home / "buildah" / "root", home / "buildah" / "runroot",
+                          storage_driver=os.environ.get("SHIPYARD_STORAGE_DRIVER", "overlay"),
+                          pull_access=pull_access)
+
+
+def registry_access(options: dict[str, Any], hosts: list[str]) -> RegistryAccess:
+    """Plain HTTP / no verification when asked, or when every registry involved is on loopback (as docker
+    treats 127.0.0.0/8)."""
+    insecure = bool(options.get("insecure_registry") or options.get("skip_tls_verify_registry"))
+    return RegistryAccess(tls_verify=not (insecure or (hosts and all(is_loopback(h) for h in hosts))))
+
+
+def base_image_hosts(images: list[PlannedImage]) -> list[str]:
+    hosts = []
+    for image in images:
+        for reference in image.recipe.base_images if image.recipe else ():
+            try:
+                hosts.append(parse_reference(reference).registry)
+            except ShipyardError:
+                continue  # the backend reports an unusable FROM reference with its own words
+    return hosts
+
+
+def run_build(options: dict[str, Any], images: list[PlannedImage], snapshot: Snapshot,
+              project: str) -> list[ImageOutcome]:
+    custom_tags = tuple(options.get("custom_tags") or ())
+    repo = str(options.get("repo") or "")
+    if custom_tags and not repo:
+        raise CustomTagsNeedRepoError()
+    validate_custom_tags(custom_tags, [image.name for image in images if image.final])
+    backend = buildah_backend(registry_access(options, base_image_hosts(images)))
+    storage: StagesStorage
+    if repo:
+        repository = parse_repository(repo)
+        insecure = True if options.get("insecure_registry") else None
+        client = RegistryClient(repository.registry, insecure=insecure,
+                                skip_tls_verify=bool(options.get("skip_tls_verify_registry")))
+        storage = RegistryStagesStorage(client, str(repository), project, warn=output.warn)
+        push_access = registry_access(options, [repository.registry])
+    else:
+        storage = LocalStagesStorage(backend, project, warn=output.warn)
+        push_access = RegistryAccess()
+    settings = BuildSettings(project=project, commit=snapshot.commit, registry_access=push_access,
+                             custom_tags=custom_tags,
+                             require_built_images=bool(options.get("require_built_images")))
+
+    def write_context(recipe: DockerfileRecipe, destination: Path) -> tuple[Path, Path]:
+        return context.materialize_context(
+            snapshot, context_dir=recipe.context_dir, dockerignore=recipe.dockerignore,
+            context_add_files=recipe.context_add_files, work_tree_root=snapshot.root,
+            dockerfile_content=recipe.dockerfile, destination=destination)
+
+    locker = FileLocker(default_locks_dir(os.environ))
+    conveyor = Conveyor(settings, storage=storage, backend=backend, locker=locker,
+                        write_context=write_context, events=output.TerminalBuildEvents(), local=not repo)
+    outcomes = conveyor.build(images)
+    output.print_build_summary(outcomes)
+    if options.get("save_build_report"):
+        report = BuildReport(
+            runtime_backend=backend.name,
+            in_container=runtime_in_container(os.environ),
+            images={outcome.image.name: image_record(outcome) for outcome in outcomes},
+            operations=conveyor.stats.operations(),
+            stage_cache=conveyor.stats.stage_cache(),
+        )
+        write_report(report, options.get("build_report_path") or ".werf-build-report.json")
+    return outcomes

@@ -1,0 +1,217 @@
+"""The conveyor: per planned image, find its stage in the storage or build it, then publish under a lock.
+
+werf-internals §4.2: reuse the oldest suitable stage without touching its layers; otherwise build outside the
+lock, take `<project>.<digest>`, re-list without cache, adopt a stage another builder published meanwhile or
+publish ours as `DIGEST-TIMESTAMP_MS`, release. The adapters come in from app.py.
+"""
+
+from __future__ import annotations
+
+import functools
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from shipyard import __version__
+from shipyard.backends.base import ContainerBackend, DockerfileBuild, RegistryAccess
+from shipyard.errors import ShipyardError, UsageError
+from shipyard.locks.base import Locker, held, stage_lock_name
+from shipyard.opstats import Operation, OperationStatsCollector, StageCacheEvent
+from shipyard.report import ImageRecord, StageRecord
+from shipyard.stages.model import DockerfileRecipe, PlannedImage
+from shipyard.storage.base import StagesStorage
+from shipyard.storage.description import StageDescription
+from shipyard.storage.stage_id import StageID, new_timestamp_ms
+from shipyard.tagging import render_custom_tag
+
+# Writes the build context of a recipe into a directory; returns (context dir, Dockerfile path).
+ContextWriter = Callable[[DockerfileRecipe, Path], tuple[Path, Path]]
+
+
+class BuildEvents:
+    """What the conveyor reports while it works; output.py provides the terminal implementation."""
+
+    def reused(self, image: PlannedImage, stage: StageDescription, seconds: float) -> None: ...
+
+    def building(self, image: PlannedImage, digest: str) -> None: ...
+
+    def built(self, image: PlannedImage, stage: StageDescription, seconds: float) -> None: ...
+
+    def discarded(self, image: PlannedImage, stage: StageDescription) -> None: ...
+
+    def waiting_for_lock(self, image: PlannedImage, lock_name: str) -> None: ...
+
+    def log(self, image: PlannedImage, line: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class BuildSettings:
+    project: str
+    commit: str
+    registry_access: RegistryAccess
+    custom_tags: tuple[str, ...] = ()
+    require_built_images: bool = False
+    workspace: Path | None = None  # where build contexts are written (a temp dir when None)
+
+
+@dataclass(frozen=True)
+class ImageOutcome:
+    image: PlannedImage
+    stage: StageDescription
+    rebuilt: bool
+    build_seconds: float  # whole image: lookup + build + publish
+    source_type: str  # werf's SourceType: "" reused, "registry" when the base came from a registry
+
+
+class Conveyor:
+    def __init__(self, settings: BuildSettings, *, storage: StagesStorage, backend: ContainerBackend,
+                 locker: Locker, write_context: ContextWriter, events: BuildEvents, local: bool) -> None:
+        self._settings = settings
+        self._storage = storage
+        self._backend = backend
+        self._locker = locker
+        self._write_context = write_context
+        self._events = events
+        self._local = local
+        self.stats = OperationStatsCollector()  # the report's Operations and StageCache
+
+    def build(self, images: Sequence[PlannedImage]) -> list[ImageOutcome]:
+        self._refuse_unsupported(images)
+        outcomes = [self._build_image(image) for image in images]
+        for outcome in outcomes:
+            self._publish_records(outcome)
+        return outcomes
+
+    def _refuse_unsupported(self, images: Sequence[PlannedImage]) -> None:
+        for image in images:
+            if image.not_supported or image.recipe is None or image.last_stage is None:
+                raise UsageError(f"image {image.name!r} cannot be built yet: {image.not_supported}",
+                                 hint="build the other images by naming them: shipyard build IMAGE…")
+
+    def _build_image(self, image: PlannedImage) -> ImageOutcome:
+        started = time.monotonic()
+        stage = image.last_stage
+        assert stage is not None and image.recipe is not None  # checked in _refuse_unsupported
+        found = self._storage.find_stage(stage.digest)
+        if found is not None:
+            self.stats.count_event(self._found_event())
+            self._events.reused(image, found, time.monotonic() - started)
+            return ImageOutcome(image, found, rebuilt=False, build_seconds=time.monotonic() - started,
+                                source_type="")
+        if self._settings.require_built_images:
+            raise ShipyardError(
+                f"image {image.name!r}: stage {stage.digest} is not in {self._storage.address}",
+                hint="--require-built-images forbids building; run the build without it first")
+        self._events.building(image, stage.digest)
+        image_id = self._run_backend(image, image.recipe)
+        published, adopted = self._publish(image, stage.digest, image_id)
+        seconds = time.monotonic() - started
+        if adopted:
+            self.stats.count_event(self._found_event())
+            self._events.discarded(image, published)
+            return ImageOutcome(image, published, rebuilt=False, build_seconds=seconds, source_type="")
+        self.stats.count_event(StageCacheEvent.BUILT)
+        self._events.built(image, published, seconds)
+        return ImageOutcome(image, published, rebuilt=True, build_seconds=seconds, source_type="registry")
+
+    def _found_event(self) -> StageCacheEvent:
+        return StageCacheEvent.FOUND_LOCALLY if self._local else StageCacheEvent.FOUND_IN_REPO
+
+    def _run_backend(self, image: PlannedImage, recipe: DockerfileRecipe) -> str:
+        parent = str(self._settings.workspace) if self._settings.workspace else None
+        with tempfile.TemporaryDirectory(prefix="shipyard-context-", dir=parent) as workdir:
+            context_dir, dockerfile = self._write_context(recipe, Path(workdir))
+            build = DockerfileBuild(
+                context_dir=context_dir,
+                dockerfile=dockerfile,
+                target=recipe.target,
+                build_args=dict(recipe.build_args),
+                labels=self._service_labels(image),
+                add_hosts=recipe.add_hosts,
+                network=recipe.network,
+                platform=image.platform,
+            )
+            try:
+                with self.stats.observe(Operation.IMAGE_BUILD):
+                    return self._backend.build_dockerfile(build, lambda line: self._events.log(image, line))
+            except ShipyardError as error:
+                error.message = f"image {image.name!r}: {error.message}"  # the backend knows no image names
+                raise
+
+    def _service_labels(self, image: PlannedImage) -> dict[str, str]:
+        """werf-internals §3.3: what werf's own cleanup and later builds read from a stage image."""
+        return {
+            "werf": self._settings.project,
+            "werf-version": f"shipyard-{__version__}",
+            "werf-stage-content-digest": image.content_digest,
+            "werf-project-repo-commit": self._settings.commit,
+        }
+
+    def _publish(self, image: PlannedImage, digest: str, image_id: str) -> tuple[StageDescription, bool]:
+        """Under the stage lock: adopt what another builder published meanwhile, else publish ours."""
+        lock_name = stage_lock_name(self._settings.project, digest)
+        waiting = functools.partial(self._events.waiting_for_lock, image)
+        with held(self._locker, lock_name, on_wait=waiting) as handle:
+            self.stats.record(Operation.STAGE_LOCK_WAIT_STORAGE, handle.waited_seconds)
+            winner = self._storage.find_stage(digest, refresh=True)
+            if winner is not None:
+                return winner, True
+            stage_id = StageID(digest, new_timestamp_ms())
+            name = self._storage.stage_image_name(stage_id)
+            self._backend.tag(image_id, name)
+            target = self._storage.push_target(stage_id)
+            if target is not None:
+                # The registry PUTs the manifest only after every blob: a killed push never leaves a tag.
+                with self.stats.observe(Operation.IMAGE_PUSH):
+                    self._backend.push(target, self._settings.registry_access)
+            return self._storage.describe_stored(stage_id), False
+
+    def _publish_records(self, outcome: ImageOutcome) -> None:
+        """Managed-image and by-commit records (registry only; no-ops locally), then custom tags."""
+        image = outcome.image
+        if outcome.rebuilt:
+            self._storage.publish_managed_image(image.name)
+        self._storage.publish_image_metadata(image.name, self._settings.commit, outcome.stage.stage_id)
+        if not image.final:
+            return
+        for template in self._settings.custom_tags:
+            tag = render_custom_tag(template, image.name, outcome.stage.stage_id.tag)
+            self._storage.add_custom_tag(outcome.stage, tag)
+
+
+def image_record(outcome: ImageOutcome) -> ImageRecord:
+    """werf's report record of an image: its last stage's description, then that stage (§7)."""
+    stage = outcome.stage
+    commit = stage.labels.get("werf-project-repo-commit", "")
+    stage_record = StageRecord(
+        name=outcome.image.stages[-1].name,
+        docker_image_name=stage.image_name,
+        docker_tag=stage.stage_id.tag,
+        docker_image_id=stage.image_id,
+        docker_image_digest=stage.manifest_digest,
+        created_at=stage.created_unix_nanos,
+        size=stage.size,
+        source_type=outcome.source_type,
+        base_image_pulled=outcome.rebuilt,
+        rebuilt=outcome.rebuilt,
+        build_time=outcome.build_seconds,
+        commit=commit,
+    )
+    return ImageRecord(
+        werf_image_name=outcome.image.name,
+        config_type=outcome.image.config_type,
+        docker_repo=stage.repository,
+        docker_tag=stage.stage_id.tag,
+        docker_image_id=stage.image_id,
+        docker_image_digest=stage.manifest_digest,
+        docker_image_name=stage.image_name,
+        target_platform=outcome.image.platform,
+        rebuilt=outcome.rebuilt,
+        final=outcome.image.final,
+        size=stage.size,
+        build_time=outcome.build_seconds,
+        commit=commit,
+        stages=(stage_record,),
+    )
