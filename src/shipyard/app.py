@@ -59,10 +59,13 @@ def run_plan(options: dict[str, Any]) -> None:
     planned = planner.plan(request)
     for warning in planner.warnings:
         output.warn(warning)
+    from shipyard.app_build import find_stored
+
+    stored = find_stored(options, planned, loaded.config.meta.project)
     if options.get("as_json"):
-        output.print_plan_json(loaded.config.meta.project, snapshot.commit, planned)
+        output.print_plan_json(loaded.config.meta.project, snapshot.commit, planned, stored)
     else:
-        output.print_plan(loaded.config.meta.project, snapshot.commit, planned,
+        output.print_plan(loaded.config.meta.project, snapshot.commit, planned, stored,
                           debug_digest=bool(options.get("debug_digest")))
 
 

@@ -52,6 +52,37 @@ def base_image_hosts(images: list[PlannedImage]) -> list[str]:
     return hosts
 
 
+def stages_storage(options: dict[str, Any], project: str,
+                   backend: BuildahBackend) -> tuple[StagesStorage, RegistryAccess]:
+    """`--repo` → the registry (and how the backend pushes there); none → the backend's local store."""
+    repo = str(options.get("repo") or "")
+    if not repo:
+        return LocalStagesStorage(backend, project, warn=output.warn), RegistryAccess()
+    repository = parse_repository(repo)
+    insecure = True if options.get("insecure_registry") else None
+    client = RegistryClient(repository.registry, insecure=insecure,
+                            skip_tls_verify=bool(options.get("skip_tls_verify_registry")))
+    storage = RegistryStagesStorage(client, str(repository), project, warn=output.warn)
+    return storage, registry_access(options, [repository.registry])
+
+
+def find_stored(options: dict[str, Any], images: list[PlannedImage], project: str) -> list[str | None]:
+    """For `plan`: the stored stage name of each image's last stage, None where it must be built."""
+    backend = buildah_backend(registry_access(options, base_image_hosts(images)))
+    storage, _ = stages_storage(options, project, backend)
+    found: list[str | None] = []
+    try:
+        for image in images:
+            stage = image.last_stage
+            description = storage.find_stage(stage.digest) if stage and not image.not_supported else None
+            found.append(description.image_name if description else None)
+    except ShipyardError as error:
+        # The digests are still worth printing: say why the storage could not be asked.
+        output.warn(f"stages storage not checked: {error.render()}")
+        return [None] * len(images)
+    return found
+
+
 def run_build(options: dict[str, Any], images: list[PlannedImage], snapshot: Snapshot,
               project: str) -> list[ImageOutcome]:
     custom_tags = tuple(options.get("custom_tags") or ())
@@ -60,17 +91,7 @@ def run_build(options: dict[str, Any], images: list[PlannedImage], snapshot: Sna
         raise CustomTagsNeedRepoError()
     validate_custom_tags(custom_tags, [image.name for image in images if image.final])
     backend = buildah_backend(registry_access(options, base_image_hosts(images)))
-    storage: StagesStorage
-    if repo:
-        repository = parse_repository(repo)
-        insecure = True if options.get("insecure_registry") else None
-        client = RegistryClient(repository.registry, insecure=insecure,
-                                skip_tls_verify=bool(options.get("skip_tls_verify_registry")))
-        storage = RegistryStagesStorage(client, str(repository), project, warn=output.warn)
-        push_access = registry_access(options, [repository.registry])
-    else:
-        storage = LocalStagesStorage(backend, project, warn=output.warn)
-        push_access = RegistryAccess()
+    storage, push_access = stages_storage(options, project, backend)
     settings = BuildSettings(project=project, commit=snapshot.commit, registry_access=push_access,
                              custom_tags=custom_tags,
                              require_built_images=bool(options.get("require_built_images")))

@@ -19,24 +19,29 @@ def print_rendered(text: str) -> None:
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
 
-def print_plan(project: str, commit: str, images: Sequence[PlannedImage], *, debug_digest: bool) -> None:
+def print_plan(project: str, commit: str, images: Sequence[PlannedImage], stored: Sequence[str | None],
+               *, debug_digest: bool) -> None:
     write = sys.stdout.write
     write(f"Project {project} at commit {commit[:12]}\n")
-    for image in images:
+    for image, stored_name in zip(images, stored, strict=True):
         kind = "final" if image.final else "intermediate"
         write(f"\nimage {image.name or '~'} [{image.platform}] ({image.config_type}, {kind})\n")
         if image.not_supported:
             write(f"  (no digests: {image.not_supported})\n")
         for stage in image.stages:
-            write(f"  {stage.name:<24} {stage.digest}\n")
+            state = "in storage" if stored_name else "to build"
+            write(f"  {stage.name:<24} {stage.digest}  {state}\n")
             if debug_digest:
                 for number, value in enumerate(stage.digest_inputs):
                     write(f"    digest arg {number}: {value}\n")
                 for number, line in enumerate(stage.dependency_inputs):
                     write(f"    dependency {number}: {line}\n")
+        if stored_name:
+            write(f"  final tag: {stored_name}\n")
 
 
-def print_plan_json(project: str, commit: str, images: Sequence[PlannedImage]) -> None:
+def print_plan_json(project: str, commit: str, images: Sequence[PlannedImage],
+                    stored: Sequence[str | None]) -> None:
     document = {
         "project": project,
         "commit": commit,
@@ -47,9 +52,11 @@ def print_plan_json(project: str, commit: str, images: Sequence[PlannedImage]) -
                 "configType": image.config_type,
                 "final": image.final,
                 "notSupported": image.not_supported,
-                "stages": [{"name": stage.name, "digest": stage.digest} for stage in image.stages],
+                "stages": [{"name": stage.name, "digest": stage.digest, "stored": stored_name is not None}
+                           for stage in image.stages],
+                "finalImageName": stored_name or "",
             }
-            for image in images
+            for image, stored_name in zip(images, stored, strict=True)
         ],
     }
     json.dump(document, sys.stdout, indent=2)

@@ -258,3 +258,15 @@ def test_failing_instruction_names_the_image_and_shows_its_output(project: Proje
     assert "image 'tool'" in done.stderr and "about-to-fail" in done.stderr
     assert "Traceback" not in done.stderr
     assert [tag for tag in registry_tags_or_empty(project.repo) if len(tag) == 70] == []
+
+
+def test_plan_knows_final_tags_before_building(project: Project) -> None:
+    before = project.shipyard("plan", "--repo", project.repo, "--json")
+    assert before.returncode == 0, before.stderr
+    assert [image["finalImageName"] for image in json.loads(before.stdout)["images"]] == ["", ""]
+    document = report(project)
+    after = project.shipyard("plan", "--repo", project.repo, "--json")
+    planned = {image["name"]: image for image in json.loads(after.stdout)["images"]}
+    for name in ("app", "tool"):
+        assert planned[name]["finalImageName"] == image_record(document, name)["DockerImageName"]
+        assert planned[name]["stages"][0]["stored"] is True

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -39,8 +42,13 @@ def project(tmp_path: Path) -> Path:
 
 
 def shipyard(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "shipyard", *args], capture_output=True, text=True, cwd=cwd,
-                          timeout=120)
+    # An empty private home: plan asks the local stages storage (buildah) and must not see the user's.
+    home = tempfile.mkdtemp(prefix="shipyard-plan-home-")
+    try:
+        return subprocess.run([sys.executable, "-m", "shipyard", *args], capture_output=True, text=True,
+                              cwd=cwd, timeout=120, env={**os.environ, "SHIPYARD_HOME": home})
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
 
 
 def plan_digests(repo: Path, *extra: str) -> dict[str, str]:
