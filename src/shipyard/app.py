@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from shipyard import output
-from shipyard.config.load import LoadedConfig, Mode, ProjectFiles, load_config, project_prefix
+from shipyard.config.load import ConfigRequest, LoadedConfig, load_config, project_prefix
+from shipyard.config.project_files import Mode, ProjectFiles
 from shipyard.config.selection import select_images
 from shipyard.errors import UsageError
 from shipyard.gitrepo import GitRepo, Snapshot
@@ -28,14 +29,17 @@ def load_project(options: dict[str, Any]) -> tuple[LoadedConfig, ProjectFiles, S
     repo = GitRepo.discover(project_dir)
     mode = giterminism_mode(options)
     snapshot = repo.snapshot(mode)
-    loaded, files = load_config(
-        snapshot,
-        work_tree=repo.root,
+    request = ConfigRequest(
         prefix=project_prefix(repo.root, project_dir),
         mode=mode,
         config_path=options.get("config_path"),
+        templates_dir=options.get("config_templates_dir"),
+        environment=str(options.get("environment") or ""),
+        commit=repo.head_commit,
+        commit_time_unix=repo.head_commit_time,
         project_override=os.environ.get("WERF_PROJECT_NAME") or None,
     )
+    loaded, files = load_config(snapshot, repo.root, request)
     return loaded, files, snapshot
 
 

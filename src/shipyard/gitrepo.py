@@ -163,6 +163,25 @@ class Snapshot:
         walk = _LsTreeWalk(scoped, self._repo)
         return walk.from_scope(self._repo._repository, self._tree, scope).checksum()
 
+    def list_files(self, scope: str = "") -> list[str]:
+        """Repo-root-relative paths of the files (blobs and symlinks) below `scope`, sorted; submodules are
+        not entered (templates and `.Files.Glob` read the project's own files)."""
+        scope = format_path(scope)
+        root = self._tree if not scope else self._entry(scope)
+        if root is None or (root is not self._tree and root.filemode != FileMode.TREE):
+            return []
+        found: list[str] = []
+        pending: list[tuple[str, Any]] = [(scope, root)]
+        while pending:
+            prefix, tree = pending.pop()
+            for entry in tree:
+                path = f"{prefix}/{entry.name}" if prefix else str(entry.name)
+                if entry.filemode == FileMode.TREE:
+                    pending.append((path, entry))
+                elif entry.filemode in _BLOB_MODES:
+                    found.append(path)
+        return sorted(found)
+
     def export(self, scope: str, matcher: PathMatcher, destination: Path) -> int:
         """Write the files below `scope` that `matcher` (repo-root-relative, like `ls_tree_checksum`) selects
         to `destination`, relative to `scope`, from git blobs; returns the number of files written."""

@@ -9,8 +9,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from shipyard import context
-from shipyard.config.load import ProjectFiles, join
 from shipyard.config.model import DockerfileImage, Image, StapelImage, WerfConfig
+from shipyard.config.project_files import ProjectFiles, join
 from shipyard.context import ProjectSnapshot
 from shipyard.errors import DockerfileError, Location
 from shipyard.stages.digest import content_digest as stage_content_digest

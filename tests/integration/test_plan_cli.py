@@ -132,14 +132,6 @@ def test_invalid_config_points_at_the_line(project: Path) -> None:
     assert "Traceback" not in done.stderr
 
 
-def test_templates_are_refused_clearly(project: Path) -> None:
-    (project / "werf.yaml").write_text(WERF_YAML.replace("project: demo", 'project: {{ "demo" }}'))
-    commit_all(project)
-    done = shipyard("plan", "--dir", str(project))
-    assert done.returncode == 1
-    assert "werf.yaml:1:" in done.stderr and "template" in done.stderr.lower()
-
-
 def test_not_a_git_repository(tmp_path: Path) -> None:
     require_tools("git")
     (tmp_path / "werf.yaml").write_text(WERF_YAML)

@@ -31,7 +31,8 @@ def any_glob_matches(patterns: tuple[str, ...], path: str) -> bool:
 
 
 def _name_matches(pattern: str, name: str) -> bool:
-    """Env variable allow-list entries: an exact name, or `/regex/` matched against the whole name."""
+    """Env variable allow-list entries: an exact name, or `/regex/` matched against the whole name (werf
+    compiles `^REGEX$`, pkg/giterminism_manager/config/config.go)."""
     if len(pattern) > 1 and pattern.startswith("/") and pattern.endswith("/"):
         return re.fullmatch(pattern[1:-1], name) is not None
     return pattern == name

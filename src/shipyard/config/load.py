@@ -1,31 +1,34 @@
-"""Find werf.yaml and the files it names, read them from the git commit (giterminism), parse the config.
+"""Find werf.yaml, read it and the giterminism config from the git commit, render the template, parse it.
 
 The project tree is passed in (app.py builds it from gitrepo): this module never touches git itself.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import dataclasses
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
-from typing import Literal, Protocol
+from pathlib import Path
 
-from shipyard.config.giterminism import GiterminismConfig, parse_giterminism_config
+from shipyard.config.giterminism import GiterminismConfig, check_config, parse_giterminism_config
 from shipyard.config.model import WerfConfig
+from shipyard.config.project_files import GITERMINISM_NAME, Mode, ProjectFiles, ProjectTree, join
+from shipyard.config.render import RenderRequest, render_config
 from shipyard.config.validate import parse_werf_config
-from shipyard.errors import ConfigError, GiterminismError
+from shipyard.errors import ConfigError
 
-Mode = Literal["strict", "loose", "dev"]
 CONFIG_NAMES = ("werf.yaml", "werf.yml")
-GITERMINISM_NAME = "werf-giterminism.yaml"
 
 
-class ProjectTree(Protocol):
-    """The files of the commit being built (strict) or of the work tree (loose/dev)."""
-
-    def read(self, path: str) -> bytes | None: ...
-
-    def uncommitted(self, paths: Sequence[str]) -> list[str]: ...
+@dataclass(frozen=True)
+class ConfigRequest:
+    prefix: str  # project dir, repo-relative ("" for the root)
+    mode: Mode
+    config_path: str | None  # --config
+    templates_dir: str | None  # --config-templates-dir
+    environment: str  # --env
+    commit: str
+    commit_time_unix: int
+    project_override: str | None  # WERF_PROJECT_NAME
 
 
 @dataclass(frozen=True)
@@ -37,48 +40,10 @@ class LoadedConfig:
     giterminism: GiterminismConfig
 
 
-class ProjectFiles:
-    """Giterminism-aware reads: a file differing from the commit is an error unless something allows it."""
-
-    def __init__(
-        self, tree: ProjectTree, work_tree: Path, mode: Mode, giterminism: GiterminismConfig
-    ) -> None:
-        self._tree = tree
-        self._work_tree = work_tree
-        self._mode = mode
-        self.giterminism = giterminism
-
-    @property
-    def mode(self) -> Mode:
-        return self._mode
-
-    def read(self, path: str, *, allowed: Callable[[str], bool], allow_key: str) -> bytes | None:
-        """Read a repo-relative file; in strict mode refuse uncommitted content unless `allowed(path)`."""
-        if self._mode == "strict" and self._tree.uncommitted([path]):
-            if not allowed(path):
-                raise uncommitted_error([path], allow_key)
-            disk = self._work_tree / path
-            return disk.read_bytes() if disk.is_file() else None
-        return self._tree.read(path)
-
-
-def uncommitted_error(paths: Sequence[str], allow_key: str) -> GiterminismError:
-    shown = ", ".join(paths[:5]) + (f" and {len(paths) - 5} more" if len(paths) > 5 else "")
-    return GiterminismError(
-        f"uncommitted changes in {shown}: shipyard reads the project from the git HEAD commit (giterminism)",
-        hint=f"commit the change (git add … && git commit), allow it in {GITERMINISM_NAME} "
-        f"(`{allow_key}`), or run with --dev or --loose-giterminism to use the work tree",
-    )
-
-
 def project_prefix(repo_root: Path, project_dir: Path) -> str:
     """The project directory relative to the repository root, posix style ("" for the root)."""
     relative = project_dir.resolve().relative_to(repo_root.resolve())
     return "" if str(relative) == "." else relative.as_posix()
-
-
-def join(prefix: str, path: str) -> str:
-    return str(PurePosixPath(prefix, path)) if prefix else str(PurePosixPath(path))
 
 
 def load_giterminism(tree: ProjectTree, work_tree: Path, prefix: str, mode: Mode) -> GiterminismConfig:
@@ -92,31 +57,44 @@ def load_giterminism(tree: ProjectTree, work_tree: Path, prefix: str, mode: Mode
 
 
 def load_config(
-    tree: ProjectTree,
-    *,
-    work_tree: Path,
-    prefix: str,
-    mode: Mode,
-    config_path: str | None,
-    project_override: str | None,
+    tree: ProjectTree, work_tree: Path, request: ConfigRequest
 ) -> tuple[LoadedConfig, ProjectFiles]:
-    giterminism = load_giterminism(tree, work_tree, prefix, mode)
-    files = ProjectFiles(tree, work_tree, mode, giterminism)
-    names = (config_path,) if config_path else CONFIG_NAMES
+    giterminism = load_giterminism(tree, work_tree, request.prefix, request.mode)
+    files = ProjectFiles(tree, work_tree, request.mode, giterminism)
+    names = (request.config_path,) if request.config_path else CONFIG_NAMES
     for name in names:
-        path = join(prefix, name)
+        path = join(request.prefix, name)
         data = files.read(path, allowed=lambda _: giterminism.config.allow_uncommitted,
                           allow_key="config.allowUncommitted: true")
         if data is not None:
             text = decode(data, name)
-            refuse_templates(text, name)
-            config = parse_werf_config(text, filename=name, project_override=project_override)
-            return LoadedConfig(config, text, path, prefix, giterminism), files
-    where = f"in {prefix}" if prefix else "at the repository root"
+            rendered = render_config(RenderRequest(
+                text=text, name=name, prefix=request.prefix, environment=request.environment,
+                commit=request.commit, commit_time_unix=request.commit_time_unix,
+                templates_dir=request.templates_dir), files)
+            config = parse_rendered(rendered, text, name, request.project_override)
+            if request.mode == "strict":
+                check_config(config, giterminism, filename=name)
+            return LoadedConfig(config, rendered, path, request.prefix, giterminism), files
+    where = f"in {request.prefix}" if request.prefix else "at the repository root"
     raise ConfigError(
         f"no {' or '.join(names)} found {where} of commit HEAD",
         hint="create werf.yaml in the project directory and commit it, or point --dir/--config at it",
     )
+
+
+def parse_rendered(rendered: str, source: str, name: str, project_override: str | None) -> WerfConfig:
+    """Parse the rendered text; when templates changed it, say that line numbers are the rendered file's."""
+    try:
+        return parse_werf_config(rendered, filename=name, project_override=project_override)
+    except ConfigError as error:
+        if rendered == source or error.location is None:
+            raise
+        line = error.location.line
+        error.location = dataclasses.replace(error.location, file=f"{name} (rendered)")
+        error.hint = (f"{error.hint}\n  note: line {line} is a line of the rendered werf.yaml; "
+                      "see it with `shipyard render`") if line else error.hint
+        raise
 
 
 def decode(data: bytes, name: str) -> str:
@@ -126,15 +104,3 @@ def decode(data: bytes, name: str) -> str:
         raise ConfigError(f"{name} is not valid UTF-8 (byte {error.start})",
                           hint="save the file as UTF-8") from None
 
-
-def refuse_templates(text: str, name: str) -> None:
-    """Go templates get their own engine; until it is wired in, say so instead of misreading `{{`."""
-    for number, line in enumerate(text.splitlines(), start=1):
-        if "{{" in line:
-            from shipyard.errors import Location
-
-            raise ConfigError(
-                "Go templates in werf.yaml are not supported yet",
-                hint="render the file yourself for now (the template engine is coming in the next release)",
-                location=Location(name, number),
-            )
