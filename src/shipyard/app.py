@@ -51,6 +51,10 @@ def run(command: str, options: dict[str, Any]) -> None:
         run_plan(options)
     elif command == "build":
         run_build(options)
+    elif command in ("cr-login", "cr-logout"):
+        from shipyard import app_registry
+
+        app_registry.run(command, options)
     else:  # pragma: no cover - cli.py only passes known commands
         raise AssertionError(command)
 

@@ -113,6 +113,35 @@ def build(**options: Any) -> None:
     _run("build", options)
 
 
+@cli.group()
+def cr() -> None:
+    """Container registry credentials (the Docker-compatible auth file)."""
+
+
+@cr.command()
+@click.argument("registry")
+@click.option("--username", "-u", envvar="WERF_USERNAME", default="", help="Registry user name.")
+@click.option("--password", "-p", envvar="WERF_PASSWORD", default="", help="Password or access token.")
+@click.option("--password-stdin", envvar="WERF_PASSWORD_STDIN", is_flag=True, default=False,
+              help="Read the password from standard input.")
+@click.option("--insecure-registry", envvar="WERF_INSECURE_REGISTRY", is_flag=True, default=False,
+              help="The registry speaks plain HTTP.")
+@click.option("--debug", envvar="SHIPYARD_DEBUG", is_flag=True, default=False, hidden=True)
+def login(**options: Any) -> None:
+    """Check the credentials against REGISTRY, then store them in the auth file."""
+    if options["password_stdin"]:
+        options["password"] = sys.stdin.readline().rstrip("\r\n")
+    _run("cr-login", options)
+
+
+@cr.command()
+@click.argument("registry")
+@click.option("--debug", envvar="SHIPYARD_DEBUG", is_flag=True, default=False, hidden=True)
+def logout(**options: Any) -> None:
+    """Remove the stored credentials of REGISTRY."""
+    _run("cr-logout", options)
+
+
 def _custom_tags_from_env() -> tuple[str, ...]:
     """werf reads every WERF_ADD_CUSTOM_TAG_<anything> variable, in name order."""
     prefix = "WERF_ADD_CUSTOM_TAG_"
