@@ -83,8 +83,6 @@ def run_build(options: dict[str, Any]) -> None:
     loaded, files, snapshot = load_project(options)
     names = select_images(loaded.config, tuple(options.get("images") or ()))
     planner = Planner(loaded.config, files, snapshot, loaded.project_dir)
-    request = PlanRequest(image_names=names, cli_platforms=tuple(options.get("platforms") or ()))
-    planned = planner.plan(request)
+    build_images(options, loaded.config, names, planner, snapshot)
     for warning in planner.warnings:
         output.warn(warning)
-    build_images(options, planned, snapshot, loaded.config.meta.project)

@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from shipyard import context, output
 from shipyard.backends.base import RegistryAccess
 from shipyard.backends.buildah import BuildahBackend
-from shipyard.build import BuildSettings, Conveyor, ImageOutcome, image_record
-from shipyard.errors import ShipyardError
+from shipyard.backends.process import stop_all
+from shipyard.build import BuildSettings, Conveyor, ImageOutcome, TaskKey, image_record
+from shipyard.config.model import WerfConfig
+from shipyard.config.validate import relations
+from shipyard.errors import ShipyardError, UsageError
 from shipyard.gitrepo import Snapshot
 from shipyard.locks.file import FileLocker, default_locks_dir
+from shipyard.planning import Planner, target_platforms
 from shipyard.registry.client import RegistryClient
 from shipyard.registry.reference import is_loopback, parse_reference, parse_repository
 from shipyard.report import BuildReport, runtime_in_container, write_report
+from shipyard.schedule import execution_sets
 from shipyard.stages.model import DockerfileRecipe, PlannedImage
 from shipyard.storage.base import CustomTagsNeedRepoError, StagesStorage
 from shipyard.storage.local_storage import LocalStagesStorage
@@ -41,14 +47,13 @@ def registry_access(options: dict[str, Any], hosts: list[str]) -> RegistryAccess
     return RegistryAccess(tls_verify=not (insecure or (hosts and all(is_loopback(h) for h in hosts))))
 
 
-def base_image_hosts(images: list[PlannedImage]) -> list[str]:
+def reference_hosts(references: Sequence[str]) -> list[str]:
     hosts = []
-    for image in images:
-        for reference in image.recipe.base_images if image.recipe else ():
-            try:
-                hosts.append(parse_reference(reference).registry)
-            except ShipyardError:
-                continue  # the backend reports an unusable FROM reference with its own words
+    for reference in references:
+        try:
+            hosts.append(parse_reference(reference).registry)
+        except ShipyardError:
+            continue  # the backend reports an unusable FROM reference with its own words
     return hosts
 
 
@@ -68,7 +73,7 @@ def stages_storage(options: dict[str, Any], project: str,
 
 def find_stored(options: dict[str, Any], images: list[PlannedImage], project: str) -> list[str | None]:
     """For `plan`: the stored stage name of each image's last stage, None where it must be built."""
-    backend = buildah_backend(registry_access(options, base_image_hosts(images)))
+    backend = buildah_backend(RegistryAccess())
     storage, _ = stages_storage(options, project, backend)
     found: list[str | None] = []
     try:
@@ -83,18 +88,45 @@ def find_stored(options: dict[str, Any], images: list[PlannedImage], project: st
     return found
 
 
-def run_build(options: dict[str, Any], images: list[PlannedImage], snapshot: Snapshot,
-              project: str) -> list[ImageOutcome]:
+def build_tasks(config: WerfConfig, names: Sequence[str], planner: Planner,
+                options: dict[str, Any]) -> list[TaskKey]:
+    """(image, platform) for every selected image; refuses up-front what cannot be built yet."""
+    for name in names:
+        if reason := planner.unsupported(name):
+            raise UsageError(f"image {name!r} cannot be built yet: {reason}",
+                             hint="build the other images by naming them: shipyard build IMAGE…")
+    cli_platforms = tuple(options.get("platforms") or ())
+    return [(name, platform) for name in names
+            for platform in target_platforms(config.image(name), config, cli_platforms)]
+
+
+def tasks_limit(options: dict[str, Any]) -> int:
+    """--parallel=false builds one image at a time; --parallel-tasks-limit <= 0 means no limit."""
+    if not options.get("parallel", True):
+        return 1
+    return int(options.get("parallel_tasks_limit") or 0)
+
+
+def run_build(options: dict[str, Any], config: WerfConfig, names: Sequence[str], planner: Planner,
+              snapshot: Snapshot) -> list[ImageOutcome]:
+    project = config.meta.project
     custom_tags = tuple(options.get("custom_tags") or ())
     repo = str(options.get("repo") or "")
     if custom_tags and not repo:
         raise CustomTagsNeedRepoError()
-    validate_custom_tags(custom_tags, [image.name for image in images if image.final])
-    backend = buildah_backend(registry_access(options, base_image_hosts(images)))
+    validate_custom_tags(custom_tags, [name for name in names if config.image(name).final])
+    tasks = build_tasks(config, names, planner, options)
+    dependencies = {name: related & set(names) for name, related in relations(config).items()}
+    limit = tasks_limit(options)
+    graph = {key: {(name, key[1]) for name in dependencies[key[0]]} for key in tasks}
+    finals = {name: config.image(name).final for name in names}
+    output.print_concurrent_plan(execution_sets(tasks, graph), finals, limit)
+    backend = buildah_backend(RegistryAccess())
     storage, push_access = stages_storage(options, project, backend)
     settings = BuildSettings(project=project, commit=snapshot.commit, registry_access=push_access,
                              custom_tags=custom_tags,
-                             require_built_images=bool(options.get("require_built_images")))
+                             require_built_images=bool(options.get("require_built_images")),
+                             pull_access=lambda bases: registry_access(options, reference_hosts(bases)))
 
     def write_context(recipe: DockerfileRecipe, destination: Path) -> tuple[Path, Path]:
         return context.materialize_context(
@@ -104,8 +136,9 @@ def run_build(options: dict[str, Any], images: list[PlannedImage], snapshot: Sna
 
     locker = FileLocker(default_locks_dir(os.environ))
     conveyor = Conveyor(settings, storage=storage, backend=backend, locker=locker,
-                        write_context=write_context, events=output.TerminalBuildEvents(), local=not repo)
-    outcomes = conveyor.build(images)
+                        write_context=write_context, events=output.TerminalBuildEvents(), local=not repo,
+                        on_interrupt=stop_all)
+    outcomes = conveyor.build(tasks, dependencies, planner.plan_image, limit=limit)
     output.print_build_summary(outcomes)
     if options.get("save_build_report"):
         report = BuildReport(

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import functools
 import tempfile
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from shipyard.errors import ShipyardError, UsageError
 from shipyard.locks.base import Locker, held, stage_lock_name
 from shipyard.opstats import Operation, OperationStatsCollector, StageCacheEvent
 from shipyard.report import ImageRecord, StageRecord
+from shipyard.schedule import GraphRun, TaskFailed
 from shipyard.stages.model import DockerfileRecipe, PlannedImage
 from shipyard.storage.base import StagesStorage
 from shipyard.storage.description import StageDescription
@@ -28,6 +30,9 @@ from shipyard.tagging import render_custom_tag
 
 # Writes the build context of a recipe into a directory; returns (context dir, Dockerfile path).
 ContextWriter = Callable[[DockerfileRecipe, Path], tuple[Path, Path]]
+# Plans one image for one platform once the stages of the images it depends on are known.
+PlanImage = Callable[[str, str, Mapping[str, StageDescription]], PlannedImage]
+TaskKey = tuple[str, str]  # (image name, platform)
 
 
 class BuildEvents:
@@ -54,6 +59,8 @@ class BuildSettings:
     custom_tags: tuple[str, ...] = ()
     require_built_images: bool = False
     workspace: Path | None = None  # where build contexts are written (a temp dir when None)
+    # how the backend pulls the FROM images of one build (plain HTTP for loopback registries, …)
+    pull_access: Callable[[Sequence[str]], RegistryAccess] = lambda _: RegistryAccess()
 
 
 @dataclass(frozen=True)
@@ -67,7 +74,8 @@ class ImageOutcome:
 
 class Conveyor:
     def __init__(self, settings: BuildSettings, *, storage: StagesStorage, backend: ContainerBackend,
-                 locker: Locker, write_context: ContextWriter, events: BuildEvents, local: bool) -> None:
+                 locker: Locker, write_context: ContextWriter, events: BuildEvents, local: bool,
+                 on_interrupt: Callable[[], None] = lambda: None) -> None:
         self._settings = settings
         self._storage = storage
         self._backend = backend
@@ -75,22 +83,47 @@ class Conveyor:
         self._write_context = write_context
         self._events = events
         self._local = local
+        self._on_interrupt = on_interrupt  # stops the backend's running commands (Ctrl-C)
         self.stats = OperationStatsCollector()  # the report's Operations and StageCache
+        self._digest_locks: dict[str, threading.Lock] = {}
+        self._digest_locks_guard = threading.Lock()
 
-    def build(self, images: Sequence[PlannedImage]) -> list[ImageOutcome]:
-        self._refuse_unsupported(images)
-        outcomes = [self._build_image(image) for image in images]
-        for outcome in outcomes:
+    def build(self, tasks: Sequence[TaskKey], dependencies: Mapping[str, set[str]], plan_image: PlanImage,
+              *, limit: int) -> list[ImageOutcome]:
+        """Build every (image, platform) task, each as soon as the images it depends on are published."""
+        graph = {key: {(name, key[1]) for name in dependencies.get(key[0], set())} for key in tasks}
+        outcomes: dict[TaskKey, ImageOutcome] = {}
+
+        def work(key: TaskKey) -> ImageOutcome:
+            stages = {name: outcomes[(name, platform)].stage for name, platform in graph[key]}
+            image = plan_image(key[0], key[1], stages)
+            refuse_unsupported(image)
+            outcome = self._build_image(image)
             self._publish_records(outcome)
-        return outcomes
+            outcomes[key] = outcome  # read only by tasks that start after this one is done
+            return outcome
 
-    def _refuse_unsupported(self, images: Sequence[PlannedImage]) -> None:
-        for image in images:
-            if image.not_supported or image.recipe is None or image.last_stage is None:
-                raise UsageError(f"image {image.name!r} cannot be built yet: {image.not_supported}",
-                                 hint="build the other images by naming them: shipyard build IMAGE…")
+        try:
+            done = GraphRun(tasks, graph, work, limit=limit, on_interrupt=self._on_interrupt).run()
+        except TaskFailed as failed:
+            error = failed.error
+            if failed.others and isinstance(error, ShipyardError):
+                error.message += f" (and {failed.others} more image(s) failed, see above)"
+            raise error from None
+        return [done[key] for key in tasks]
 
     def _build_image(self, image: PlannedImage) -> ImageOutcome:
+        # Two tasks of one run with the same digest (e.g. two images on one Dockerfile stage) build it once.
+        stage = image.last_stage
+        assert stage is not None
+        with self._digest_lock(stage.digest):
+            return self._find_or_build(image)
+
+    def _digest_lock(self, digest: str) -> threading.Lock:
+        with self._digest_locks_guard:
+            return self._digest_locks.setdefault(digest, threading.Lock())
+
+    def _find_or_build(self, image: PlannedImage) -> ImageOutcome:
         started = time.monotonic()
         stage = image.last_stage
         assert stage is not None and image.recipe is not None  # checked in _refuse_unsupported
@@ -132,6 +165,7 @@ class Conveyor:
                 add_hosts=recipe.add_hosts,
                 network=recipe.network,
                 platform=image.platform,
+                pull_access=self._settings.pull_access(recipe.base_images),
             )
             try:
                 with self.stats.observe(Operation.IMAGE_BUILD):
@@ -179,6 +213,12 @@ class Conveyor:
         for template in self._settings.custom_tags:
             tag = render_custom_tag(template, image.name, outcome.stage.stage_id.tag)
             self._storage.add_custom_tag(outcome.stage, tag)
+
+
+def refuse_unsupported(image: PlannedImage) -> None:
+    if image.not_supported or image.recipe is None or image.last_stage is None:
+        raise UsageError(f"image {image.name!r} cannot be built yet: {image.not_supported}",
+                         hint="build the other images by naming them: shipyard build IMAGE…")
 
 
 def image_record(outcome: ImageOutcome) -> ImageRecord:

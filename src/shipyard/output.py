@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Mapping, Sequence
 
 from shipyard.build import BuildEvents, ImageOutcome
 from shipyard.stages.model import PlannedImage
@@ -69,6 +70,16 @@ def _stage_label(image: PlannedImage) -> str:
     return f"{image.name or '~'}{platform}/{stage.name if stage else '?'}"
 
 
+_OUTPUT_LOCK = threading.Lock()
+
+
+def _line(text: str) -> None:
+    """One whole line per write: images build in parallel threads and their lines must not interleave."""
+    with _OUTPUT_LOCK:
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+
+
 class TerminalBuildEvents(BuildEvents):
     """One line per stage event. The backend's own output streams only on a terminal; in CI a failure
     carries the last lines of it instead."""
@@ -77,25 +88,41 @@ class TerminalBuildEvents(BuildEvents):
         self._show_logs = sys.stdout.isatty()
 
     def reused(self, image: PlannedImage, stage: StageDescription, seconds: float) -> None:
-        print(f"{_stage_label(image)}: Use previously built image {stage.image_name} ({seconds:.2f}s)",
-              flush=True)
+        _line(f"{_stage_label(image)}: Use previously built image {stage.image_name} ({seconds:.2f}s)")
 
     def building(self, image: PlannedImage, digest: str) -> None:
-        print(f"{_stage_label(image)}: Building stage (digest {digest})", flush=True)
+        _line(f"{_stage_label(image)}: Building stage (digest {digest})")
 
     def built(self, image: PlannedImage, stage: StageDescription, seconds: float) -> None:
-        print(f"{_stage_label(image)}: Built and published {stage.image_name} ({seconds:.2f}s)", flush=True)
+        _line(f"{_stage_label(image)}: Built and published {stage.image_name} ({seconds:.2f}s)")
 
     def discarded(self, image: PlannedImage, stage: StageDescription) -> None:
-        print(f"{_stage_label(image)}: Discarding newly built image: another builder published "
-              f"{stage.image_name} first", flush=True)
+        _line(f"{_stage_label(image)}: Discarding newly built image: another builder published "
+              f"{stage.image_name} first")
 
     def waiting_for_lock(self, image: PlannedImage, lock_name: str) -> None:
-        print(f"{_stage_label(image)}: Waiting for lock {lock_name}", flush=True)
+        _line(f"{_stage_label(image)}: Waiting for lock {lock_name}")
 
     def log(self, image: PlannedImage, line: str) -> None:
         if self._show_logs:
-            print(f"  {image.name} | {line}", flush=True)
+            _line(f"  {image.name} | {line}")
+
+
+def print_concurrent_plan(sets: Sequence[Sequence[tuple[str, str]]], finals: Mapping[str, bool],
+                          limit: int) -> None:
+    """werf's block, so users recognise it: which images may build together (a dependant still starts as
+    soon as its own dependencies are done, not when the whole previous set is)."""
+    bound = f"no more than {limit} images" if limit > 0 else "no limit on images"
+    platforms = {platform for image_set in sets for _, platform in image_set}
+    lines = [f"Concurrent builds plan ({bound} at the same time)"]
+    for number, image_set in enumerate(sets):
+        lines.append(f"Set #{number}:")
+        for index, (name, platform) in enumerate(image_set, start=1):
+            prefix = "🛳️  " if finals.get(name, True) else "🏗️  "
+            shown = f" [{platform}]" if len(platforms) > 1 or platform != "linux/amd64" else ""
+            lines.append(f"- {prefix}({index}/{len(image_set)}) image {name or '~'}{shown}")
+    sys.stdout.write("\n".join(lines) + "\n\n")
+    sys.stdout.flush()
 
 
 def print_build_summary(outcomes: Sequence[ImageOutcome]) -> None:

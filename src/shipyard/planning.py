@@ -5,7 +5,7 @@ No registry and no builds here: only git reads and pure digest code."""
 from __future__ import annotations
 
 import platform as host_platform_module
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from shipyard import context
@@ -17,6 +17,7 @@ from shipyard.stages.digest import content_digest as stage_content_digest
 from shipyard.stages.digest import dockerfile_stage_of, normalize_platform
 from shipyard.stages.dockerfile import DockerfileInputs, analyze_dockerfile
 from shipyard.stages.model import DockerfileRecipe, PlannedImage, PlannedStage
+from shipyard.storage.description import StageDescription
 
 _MACHINE_TO_ARCH = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}
 
@@ -44,6 +45,24 @@ def target_platforms(image: Image, config: WerfConfig, cli_platforms: Sequence[s
     return tuple(normalised)
 
 
+def import_value(kind: str, stage: StageDescription) -> str:
+    """werf-internals §9.4: what a dependency import passes for each type."""
+    values = {
+        "ImageName": stage.image_name,
+        "ImageTag": stage.stage_id.tag,
+        "ImageRepo": stage.repository,
+        "ImageID": stage.image_id,
+        "ImageDigest": stage.manifest_digest,
+    }
+    return values[kind]
+
+
+def dependency_args(image: DockerfileImage, stages: Mapping[str, StageDescription]) -> dict[str, str]:
+    """targetBuildArg → value, for every import of every dependency of a Dockerfile image."""
+    return {item.target_build_arg: import_value(item.type, stages[dependency.image])
+            for dependency in image.dependencies for item in dependency.imports}
+
+
 class Planner:
     """Computes digests for the images of one loaded config."""
 
@@ -58,27 +77,34 @@ class Planner:
         self.warnings: list[str] = []
 
     def plan(self, request: PlanRequest) -> list[PlannedImage]:
-        planned: list[PlannedImage] = []
-        for name in request.image_names:
-            image = self._config.image(name)
-            for target in target_platforms(image, self._config, request.cli_platforms):
-                planned.append(self._plan_image(image, target))
-        return planned
+        """Every image and platform, without dependency values (images with dependencies wait for builds)."""
+        return [self.plan_image(name, target, None)
+                for name in request.image_names
+                for target in target_platforms(self._config.image(name), self._config, request.cli_platforms)]
 
-    def _plan_image(self, image: Image, target: str) -> PlannedImage:
+    def unsupported(self, name: str) -> str:
+        """Why an image cannot be built yet ("" when it can), decided from its config alone."""
+        image = self._config.image(name)
         if isinstance(image, StapelImage):
-            return PlannedImage(image.name, target, "stapel", image.final, (),
-                                not_supported="Stapel images are not built yet (coming with Stapel support)")
-        if self._config.staged(image):
-            return PlannedImage(image.name, target, "staged", image.final, (),
-                                not_supported="staged Dockerfile images are not built yet")
-        if image.dependencies:
+            return "Stapel images are not built yet (coming with Stapel support)"
+        return "staged Dockerfile images are not built yet" if self._config.staged(image) else ""
+
+    def plan_image(self, name: str, target: str,
+                   dependencies: Mapping[str, StageDescription] | None) -> PlannedImage:
+        """One image for one platform; `dependencies` maps each image it depends on to its published stage."""
+        image = self._config.image(name)
+        if reason := self.unsupported(name):
+            kind = "stapel" if isinstance(image, StapelImage) else "staged"
+            return PlannedImage(image.name, target, kind, image.final, (), not_supported=reason)
+        assert isinstance(image, DockerfileImage)
+        if image.dependencies and dependencies is None:
             # Import values (REPO:TAG, digests) exist only once the dependency is built or found in storage.
             return PlannedImage(image.name, target, "dockerfile", image.final, (),
                                 not_supported="images with `dependencies` are planned during the build")
-        return self._dockerfile_image(image, target)
+        return self._dockerfile_image(image, target, dependency_args(image, dependencies or {}))
 
-    def _dockerfile_image(self, image: DockerfileImage, target: str) -> PlannedImage:
+    def _dockerfile_image(self, image: DockerfileImage, target: str,
+                          dependency_values: Mapping[str, str]) -> PlannedImage:
         context_dir = join(self._prefix, image.context) if image.context else self._prefix
         dockerfile_path = join(context_dir, image.dockerfile)
         content = self._read_dockerfile(image, dockerfile_path)
@@ -96,7 +122,7 @@ class Planner:
             dockerfile_path=dockerfile_path,
             target=image.target,
             args=dict(image.args),
-            dependency_args={},
+            dependency_args=dependency_values,
             add_hosts=image.add_host,
             cache_version=self._config.cache_version(image),
             target_platform=target,
@@ -109,7 +135,8 @@ class Planner:
         stage = PlannedStage(result.stage_name, result.digest, result.args, dependencies)
         recipe = DockerfileRecipe(
             context_dir=context_dir, dockerfile_path=dockerfile_path, dockerfile=content, dockerignore=ignore,
-            context_add_files=image.context_add_files, target=image.target, build_args=dict(image.args),
+            context_add_files=image.context_add_files, target=image.target,
+            build_args={**image.args, **dependency_values},
             add_hosts=image.add_host, network=image.network, base_images=analysis.external_base_images,
         )
         content_digest = stage_content_digest(result.stage_name, result.digest, "", target).digest

@@ -14,6 +14,15 @@ LogLine = Callable[[str], None]
 
 
 @dataclass(frozen=True)
+class RegistryAccess:
+    """How the backend reaches a registry (the same settings the registry client uses)."""
+
+    tls_verify: bool = True
+    cert_dir: Path | None = None
+    auth_file: Path | None = None
+
+
+@dataclass(frozen=True)
 class DockerfileBuild:
     """One non-staged Dockerfile build: the whole Dockerfile up to `target`, as one image."""
 
@@ -25,6 +34,7 @@ class DockerfileBuild:
     add_hosts: tuple[str, ...] = ()
     network: str = ""  # "" = backend default; "host", "none"
     platform: str = ""  # normalised "os/arch[/variant]"; "" = host
+    pull_access: RegistryAccess | None = None  # how to pull FROM images; None = the backend's default
 
 
 @dataclass(frozen=True)
@@ -42,15 +52,6 @@ class LocalImage:
 class PushedImage:
     reference: str  # "host/repo:tag"
     manifest_digest: str  # "sha256:…"
-
-
-@dataclass(frozen=True)
-class RegistryAccess:
-    """How the backend reaches a registry (the same settings the registry client uses)."""
-
-    tls_verify: bool = True
-    cert_dir: Path | None = None
-    auth_file: Path | None = None
 
 
 class ContainerBackend(Protocol):

@@ -135,7 +135,7 @@ class BuildahBackend:
         arguments = ["--isolation", self.isolation, "-f", str(build.dockerfile), "--iidfile", str(iidfile),
                      "--ignorefile", str(ignorefile), "--format", "docker", "--layers", "--force-rm",
                      # 1.28 spells "pull only when missing" as false (newer versions accept it too)
-                     "--pull=false", *registry_flags(self.pull_access)]
+                     "--pull=false", *registry_flags(build.pull_access or self.pull_access)]
         if build.target:
             arguments += ["--target", build.target]
         arguments += _pairs("--build-arg", build.build_args)

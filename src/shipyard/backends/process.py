@@ -95,6 +95,7 @@ def run(
     tail: deque[str] = deque(maxlen=tail_lines)
     proc = _start(argv, env, stdin, stderr=subprocess.STDOUT)
     timer = _Deadline(proc, timeout, stop_grace)
+    _RUNNING.add(proc)
     try:
         _feed_stdin(proc, stdin)
         assert proc.stdout is not None
@@ -108,6 +109,7 @@ def run(
         stop_group(proc, stop_grace)
         raise
     finally:
+        _RUNNING.discard(proc)
         timer.cancel()
         _close(proc.stdout)
     _check(proc.returncode, mask.command(argv), tuple(tail), timed_out=timer.fired, timeout=timeout)
@@ -166,6 +168,39 @@ def capture(
         tail = tuple(mask(line) for line in output[-tail_lines:]) if tail_lines else ()
         _check(proc.returncode, mask.command(argv), tail, timed_out=timed_out, timeout=timeout)
     return stdout
+
+
+class _RunningCommands:
+    """Commands `run` is waiting on, in any thread: Ctrl-C reaches only the main thread, which must be able to
+    stop the commands its worker threads started."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._procs: set[subprocess.Popen[bytes]] = set()
+
+    def add(self, proc: subprocess.Popen[bytes]) -> None:
+        with self._lock:
+            self._procs.add(proc)
+
+    def discard(self, proc: subprocess.Popen[bytes]) -> None:
+        with self._lock:
+            self._procs.discard(proc)
+
+    def snapshot(self) -> list[subprocess.Popen[bytes]]:
+        with self._lock:
+            return list(self._procs)
+
+
+_RUNNING = _RunningCommands()
+
+
+def stop_all(grace: float = STOP_GRACE_SECONDS) -> None:
+    """Stop every command `run` is still waiting on (their `run` calls then raise ProcessFailed)."""
+    procs = _RUNNING.snapshot()
+    for proc in procs:
+        _signal_group(proc.pid, signal.SIGTERM)
+    for proc in procs:
+        stop_group(proc, grace)
 
 
 def stop_group(proc: subprocess.Popen[bytes], grace: float = STOP_GRACE_SECONDS) -> None:
