@@ -133,13 +133,16 @@ def test_the_oldest_stage_is_selected_without_reading_a_layer(repo: Repo) -> Non
     assert found.image_name == f"{repo.address}:{digest}-1700000001000"
     assert (found.image_id, found.manifest_digest) == (older.config_digest, older.manifest_digest)
     assert found.size == older.layer_size and found.repository == repo.address
+    assert found.created_unix_nanos == 1_700_000_001_000_000_000  # stored at its tag's timestamp
+    # One listing and one manifest: no blob at all, and the newer candidate is not even described.
+    assert repo.recorder.blob_requests() == []
+    assert repo.client.stats.blob_bytes_downloaded == downloaded_before
+    assert len(repo.recorder.requests) == 2
+    # The labels come from the config, read once when first asked for (the report's Commit needs it).
     assert found.labels["werf"] == PROJECT and found.content_digest == digest
-    assert found.created_unix_nanos == 1_700_000_000_500_000_000
-    # One listing, one manifest, one config: the newer candidate is not even described.
     assert repo.recorder.blob_requests() == [older.config_digest]
     assert newer.layer_digest not in str(repo.recorder.requests)
     assert repo.client.stats.blob_bytes_downloaded - downloaded_before == older.config_size
-    assert len(repo.recorder.requests) == 3
 
 
 def test_a_stage_older_than_its_parent_is_ignored(repo: Repo) -> None:

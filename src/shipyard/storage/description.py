@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from shipyard.storage.naming import CONTENT_DIGEST_LABEL
 from shipyard.storage.stage_id import StageID
-
-# RFC 3339 as Go writes time.Time in image configs: up to nanoseconds, `Z` or a numeric offset.
-_RFC3339 = re.compile(
-    r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?([Zz]|[+-]\d{2}:\d{2})", re.ASCII
-)
 
 
 @dataclass(frozen=True)
@@ -41,19 +35,48 @@ class BrokenStageImageError(ValueError):
     """The manifest or config of a stage image is not what an image should be."""
 
 
-def description_from_registry(stage_id: StageID, image_name: str, repository: str, manifest_digest: str,
-                              manifest: Mapping[str, Any], config: bytes) -> StageDescription:
-    """The description of an image manifest and its config blob (the layers are never needed)."""
-    config_document = _json_object(config, "config")
-    labels = _labels(config_document)
+class LazyLabels(Mapping[str, str]):
+    """A stage's labels, read from its config blob on first use: a cache hit needs only the manifest, so a
+    fully reused build downloads no blob at all unless something (the report's Commit) asks for a label."""
+
+    def __init__(self, load_config: Callable[[], bytes]) -> None:
+        self._load_config = load_config
+        self._labels: dict[str, str] | None = None
+        self._lock = threading.Lock()
+
+    def _loaded(self) -> dict[str, str]:
+        with self._lock:
+            if self._labels is None:
+                self._labels = _labels(_json_object(self._load_config(), "config"))
+            return self._labels
+
+    def __getitem__(self, key: str) -> str:
+        return self._loaded()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._loaded())
+
+    def __len__(self) -> int:
+        return len(self._loaded())
+
+
+def description_from_registry(
+    stage_id: StageID, image_name: str, repository: str, manifest_digest: str,
+    manifest: Mapping[str, Any], load_config: Callable[[], bytes],
+) -> StageDescription:
+    """The description of an image manifest; the config blob is read only when a label is (layers never).
+
+    `created` is the time the stage was stored (its tag's timestamp), not the config's `created` that werf
+    reports: reading it would cost a blob download per reused stage.
+    """
     return StageDescription(
         stage_id=stage_id,
         image_name=image_name,
         image_id=config_digest(manifest),
         manifest_digest=manifest_digest,
-        labels=labels,
+        labels=LazyLabels(load_config),
         size=_layers_size(manifest),
-        created_unix_nanos=rfc3339_unix_nanos(config_document.get("created")),
+        created_unix_nanos=stage_id.timestamp_ms * 1_000_000,
         repository=repository,
     )
 
@@ -64,28 +87,6 @@ def config_digest(manifest: Mapping[str, Any]) -> str:
     if not isinstance(digest, str) or not digest:
         raise BrokenStageImageError("the manifest names no config blob")
     return digest
-
-
-def rfc3339_unix_nanos(value: object) -> int:
-    """Nanoseconds since the epoch of an RFC 3339 time; 0 when absent or unreadable (nothing sorts by it)."""
-    match = _RFC3339.fullmatch(value) if isinstance(value, str) else None
-    if match is None:
-        return 0
-    year, month, day, hour, minute, second = (int(part) for part in match.groups()[:6])
-    fraction, zone = match.group(7) or "", match.group(8)
-    try:
-        moment = datetime(year, month, day, hour, minute, second, tzinfo=UTC)
-    except ValueError:
-        return 0
-    offset_seconds = 0 if zone in ("Z", "z") else _offset_seconds(zone)
-    nanos_of_second = int(fraction[:9].ljust(9, "0")) if fraction else 0
-    return (int(moment.timestamp()) - offset_seconds) * 1_000_000_000 + nanos_of_second
-
-
-def _offset_seconds(zone: str) -> int:
-    sign = -1 if zone.startswith("-") else 1
-    hours, minutes = int(zone[1:3]), int(zone[4:6])
-    return sign * (hours * 3600 + minutes * 60)
 
 
 def _json_object(raw: bytes, what: str) -> dict[str, Any]:

@@ -159,9 +159,13 @@ class RegistryStagesStorage:
             if manifest.is_index:
                 raise StageUnavailableError(image_name, "a manifest list (multi-platform stages are not "
                                                         "supported yet)")
-            config = self._client.get_blob(self._path, config_digest(manifest.document))
+            digest = config_digest(manifest.document)
+
+            def load_config() -> bytes:
+                return self._client.get_blob(self._path, digest)
+
             return description_from_registry(stage_id, image_name, self._address, manifest.digest,
-                                             manifest.document, config)
+                                             manifest.document, load_config)
         except RegistryError as error:
             if error.status_code == 404 or _MISSING_CODES.intersection(error.error_codes):
                 raise StageUnavailableError(image_name, "not found in the registry") from None
