@@ -18,7 +18,7 @@ from pathlib import Path
 from shipyard import __version__
 from shipyard.backends.base import ContainerBackend, DockerfileBuild, RegistryAccess
 from shipyard.errors import ShipyardError, UsageError
-from shipyard.locks.base import Locker, held, stage_lock_name
+from shipyard.locks.base import Locker, stage_lock_name
 from shipyard.opstats import Operation, OperationStatsCollector, StageCacheEvent
 from shipyard.report import ImageRecord, StageRecord
 from shipyard.schedule import GraphRun, TaskFailed
@@ -27,6 +27,7 @@ from shipyard.storage.base import StagesStorage
 from shipyard.storage.description import StageDescription
 from shipyard.storage.stage_id import StageID, new_timestamp_ms
 from shipyard.tagging import render_custom_tag
+from shipyard.trace import Tracer
 
 # Writes the build context of a recipe into a directory; returns (context dir, Dockerfile path).
 ContextWriter = Callable[[DockerfileRecipe, Path], tuple[Path, Path]]
@@ -75,7 +76,7 @@ class ImageOutcome:
 class Conveyor:
     def __init__(self, settings: BuildSettings, *, storage: StagesStorage, backend: ContainerBackend,
                  locker: Locker, write_context: ContextWriter, events: BuildEvents, local: bool,
-                 on_interrupt: Callable[[], None] = lambda: None) -> None:
+                 on_interrupt: Callable[[], None] = lambda: None, tracer: Tracer | None = None) -> None:
         self._settings = settings
         self._storage = storage
         self._backend = backend
@@ -84,6 +85,7 @@ class Conveyor:
         self._events = events
         self._local = local
         self._on_interrupt = on_interrupt  # stops the backend's running commands (Ctrl-C)
+        self._trace = tracer or Tracer(enabled=False)
         self.stats = OperationStatsCollector()  # the report's Operations and StageCache
         self._digest_locks: dict[str, threading.Lock] = {}
         self._digest_locks_guard = threading.Lock()
@@ -96,7 +98,8 @@ class Conveyor:
 
         def work(key: TaskKey) -> ImageOutcome:
             stages = {name: outcomes[(name, platform)].stage for name, platform in graph[key]}
-            image = plan_image(key[0], key[1], stages)
+            with self._trace.span(f"plan {key[0]}", "plan", platform=key[1]):
+                image = plan_image(key[0], key[1], stages)
             refuse_unsupported(image)
             outcome = self._build_image(image)
             self._publish_records(outcome)
@@ -127,7 +130,8 @@ class Conveyor:
         started = time.monotonic()
         stage = image.last_stage
         assert stage is not None and image.recipe is not None  # checked in _refuse_unsupported
-        found = self._storage.find_stage(stage.digest)
+        with self._trace.span(f"lookup {image.name}", "lookup", digest=stage.digest):
+            found = self._storage.find_stage(stage.digest)
         if found is not None:
             self.stats.count_event(self._found_event())
             self._events.reused(image, found, time.monotonic() - started)
@@ -168,7 +172,8 @@ class Conveyor:
                 pull_access=self._settings.pull_access(recipe.base_images),
             )
             try:
-                with self.stats.observe(Operation.IMAGE_BUILD):
+                building = self._trace.span(f"build {image.name}", "build")
+                with self.stats.observe(Operation.IMAGE_BUILD), building:
                     return self._backend.build_dockerfile(build, lambda line: self._events.log(image, line))
             except ShipyardError as error:
                 error.message = f"image {image.name!r}: {error.message}"  # the backend knows no image names
@@ -187,7 +192,9 @@ class Conveyor:
         """Under the stage lock: adopt what another builder published meanwhile, else publish ours."""
         lock_name = stage_lock_name(self._settings.project, digest)
         waiting = functools.partial(self._events.waiting_for_lock, image)
-        with held(self._locker, lock_name, on_wait=waiting) as handle:
+        with self._trace.span(f"lock {image.name}", "lock wait", lock=lock_name):
+            handle = self._locker.acquire(lock_name, on_wait=waiting)
+        try:
             self.stats.record(Operation.STAGE_LOCK_WAIT_STORAGE, handle.waited_seconds)
             winner = self._storage.find_stage(digest, refresh=True)
             if winner is not None:
@@ -198,9 +205,11 @@ class Conveyor:
             target = self._storage.push_target(stage_id)
             if target is not None:
                 # The registry PUTs the manifest only after every blob: a killed push never leaves a tag.
-                with self.stats.observe(Operation.IMAGE_PUSH):
+                with self.stats.observe(Operation.IMAGE_PUSH), self._trace.span(f"push {image.name}", "push"):
                     self._backend.push(target, self._settings.registry_access)
             return self._storage.describe_stored(stage_id), False
+        finally:
+            self._locker.release(handle)
 
     def _publish_records(self, outcome: ImageOutcome) -> None:
         """Managed-image and by-commit records (registry only; no-ops locally), then custom tags."""

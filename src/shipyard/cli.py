@@ -107,6 +107,8 @@ def render(**options: Any) -> None:
               show_default=True, help="Build report path: .json or .env.")
 @click.option("--require-built-images", envvar="WERF_REQUIRE_BUILT_IMAGES", is_flag=True, default=False,
               help="Fail instead of building a stage that is not in the storage.")
+@click.option("--trace-file", envvar="SHIPYARD_TRACE_FILE", default=None, type=click.Path(dir_okay=False),
+              help="Write a Chrome/Perfetto trace of the run (one track per worker) to this file.")
 def build(**options: Any) -> None:
     """Build IMAGES (default all), reusing every stage already in the storage."""
     options["custom_tags"] = tuple(options["custom_tags"]) + _custom_tags_from_env()
@@ -140,6 +142,28 @@ def login(**options: Any) -> None:
 def logout(**options: Any) -> None:
     """Remove the stored credentials of REGISTRY."""
     _run("cr-logout", options)
+
+
+@cli.command()
+@click.option("--host", envvar="WERF_HOST", default="localhost", show_default=True,
+              help="Address to listen on (localhost: this host only; 0.0.0.0 or :: for every interface).")
+@click.option("--port", envvar="WERF_PORT", default=55581, show_default=True, type=click.IntRange(0, 65535),
+              help="Port to listen on (0: any free port, printed at start).")
+@click.option("--lease-ttl", envvar="SHIPYARD_LEASE_TTL", default=10.0, show_default=True,
+              type=click.FloatRange(min=0, min_open=True),
+              help="Seconds a lock outlives its last lease renewal. werf clients renew every 3 s: keep it "
+                   "well above that.")
+def synchronization(host: str, port: int, lease_ttl: float) -> None:
+    """Run the lock server (werf's `werf synchronization` HTTP API) until SIGTERM or Ctrl-C."""
+    from shipyard.errors import ShipyardError
+
+    try:
+        from shipyard.locks.server import serve
+
+        serve(host, port, lease_ttl=lease_ttl, announce=lambda line: click.echo(line, err=True))
+    except ShipyardError as error:
+        click.echo(f"Error: {error.render()}", err=True)
+        sys.exit(error.exit_code)
 
 
 def _custom_tags_from_env() -> tuple[str, ...]:

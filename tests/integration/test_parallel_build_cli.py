@@ -145,3 +145,18 @@ def test_a_failure_lets_running_images_finish_and_starts_nothing_new(tmp_path: P
     lines = event_lines(done.stdout)
     assert any(line.startswith("slow/") and "Built and published" in line for line in lines), lines
     assert not any(line.startswith("app/") for line in lines), "a dependant of a failed image must not start"
+
+
+def test_trace_file_has_a_track_per_worker_with_builds_and_lookups(tmp_path: Path, registry_repo: str,
+                                                                   base: str) -> None:
+    project = new_project(tmp_path, registry_repo, sleepy_files(base, ["a", "b"]))
+    trace_path = tmp_path / "trace.json"
+    done = project.shipyard("--trace-file", str(trace_path))
+    assert done.returncode == 0, done.stdout + done.stderr
+    events = json.loads(trace_path.read_text())["traceEvents"]
+    spans = [event for event in events if event["ph"] == "X"]
+    assert {event["name"] for event in spans} >= {"build a", "build b", "lookup a", "push a", "lock a"}
+    builds = [event for event in spans if event["cat"] == "build"]
+    assert len({event["tid"] for event in builds}) == 2, "the two builds ran on two worker tracks"
+    named = {event["tid"] for event in events if event["ph"] == "M" and event["name"] == "thread_name"}
+    assert {event["tid"] for event in spans} <= named
