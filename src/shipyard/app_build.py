@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -127,7 +128,8 @@ def run_build(options: dict[str, Any], config: WerfConfig, names: Sequence[str],
     settings = BuildSettings(project=project, commit=snapshot.commit, registry_access=push_access,
                              custom_tags=custom_tags,
                              require_built_images=bool(options.get("require_built_images")),
-                             pull_access=lambda bases: registry_access(options, reference_hosts(bases)))
+                             pull_access=lambda bases: registry_access(options, reference_hosts(bases)),
+                             log_dir=shipyard_home() / "logs" / time.strftime("%Y%m%d-%H%M%S"))
 
     def write_context(recipe: DockerfileRecipe, destination: Path) -> tuple[Path, Path]:
         return context.materialize_context(

@@ -7,11 +7,12 @@ publish ours as `DIGEST-TIMESTAMP_MS`, release. The adapters come in from app.py
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from shipyard.locks.base import Locker, stage_lock_name
 from shipyard.opstats import Operation, OperationStatsCollector, StageCacheEvent
 from shipyard.report import ImageRecord, StageRecord
 from shipyard.schedule import GraphRun, TaskFailed
+from shipyard.slug import docker_tag
 from shipyard.stages.model import DockerfileRecipe, PlannedImage
 from shipyard.storage.base import StagesStorage
 from shipyard.storage.description import StageDescription
@@ -60,6 +62,7 @@ class BuildSettings:
     custom_tags: tuple[str, ...] = ()
     require_built_images: bool = False
     workspace: Path | None = None  # where build contexts are written (a temp dir when None)
+    log_dir: Path | None = None  # each image's whole backend output is kept here, named on failure
     # how the backend pulls the FROM images of one build (plain HTTP for loopback registries, …)
     pull_access: Callable[[Sequence[str]], RegistryAccess] = lambda _: RegistryAccess()
 
@@ -171,13 +174,32 @@ class Conveyor:
                 platform=image.platform,
                 pull_access=self._settings.pull_access(recipe.base_images),
             )
-            try:
-                building = self._trace.span(f"build {image.name}", "build")
-                with self.stats.observe(Operation.IMAGE_BUILD), building:
-                    return self._backend.build_dockerfile(build, lambda line: self._events.log(image, line))
-            except ShipyardError as error:
-                error.message = f"image {image.name!r}: {error.message}"  # the backend knows no image names
-                raise
+            with self._build_log(image) as (log, log_path):
+                try:
+                    building = self._trace.span(f"build {image.name}", "build")
+                    with self.stats.observe(Operation.IMAGE_BUILD), building:
+                        return self._backend.build_dockerfile(build, log)
+                except ShipyardError as error:
+                    error.message = f"image {image.name!r}: {error.message}"  # the backend knows no names
+                    if log_path is not None:
+                        error.hint = f"{error.hint or 'see the output above'}\n  full build log: {log_path}"
+                    raise
+
+    @contextlib.contextmanager
+    def _build_log(self, image: PlannedImage) -> Iterator[tuple[Callable[[str], None], Path | None]]:
+        """Every backend line goes to the terminal events and, when a log dir is set, to the image's file."""
+        if self._settings.log_dir is None:
+            yield (lambda line: self._events.log(image, line)), None
+            return
+        self._settings.log_dir.mkdir(parents=True, exist_ok=True)
+        platform = image.platform.replace("/", "-")
+        path = self._settings.log_dir / f"{docker_tag(image.name or 'nameless')}-{platform}.log"
+        with path.open("w", encoding="utf-8") as file:
+            def log(line: str) -> None:
+                file.write(line + "\n")
+                self._events.log(image, line)
+
+            yield log, path
 
     def _service_labels(self, image: PlannedImage) -> dict[str, str]:
         """werf-internals §3.3: what werf's own cleanup and later builds read from a stage image."""

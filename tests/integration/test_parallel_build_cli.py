@@ -142,6 +142,8 @@ def test_a_failure_lets_running_images_finish_and_starts_nothing_new(tmp_path: P
     done = project.shipyard()
     assert done.returncode == 1
     assert "image 'broken'" in done.stderr and "breaking" in done.stderr and "Traceback" not in done.stderr
+    log_path = Path(done.stderr.split("full build log: ")[1].split()[0])
+    assert "breaking" in log_path.read_text(), "the whole build output is kept for later reading"
     lines = event_lines(done.stdout)
     assert any(line.startswith("slow/") and "Built and published" in line for line in lines), lines
     assert not any(line.startswith("app/") for line in lines), "a dependant of a failed image must not start"
