@@ -140,14 +140,15 @@ def run_build(options: dict[str, Any], config: WerfConfig, names: Sequence[str],
     locker = FileLocker(default_locks_dir(os.environ))
     trace_file = options.get("trace_file")
     tracer = Tracer(enabled=bool(trace_file))
-    conveyor = Conveyor(settings, storage=storage, backend=backend, locker=locker,
-                        write_context=write_context, events=output.TerminalBuildEvents(), local=not repo,
-                        on_interrupt=stop_all, tracer=tracer)
-    try:
-        outcomes = conveyor.build(tasks, dependencies, planner.plan_image, limit=limit)
-    finally:
-        if trace_file:  # a failed run's trace is the one users need most
-            tracer.write(Path(trace_file))
+    with output.build_events() as events:
+        conveyor = Conveyor(settings, storage=storage, backend=backend, locker=locker,
+                            write_context=write_context, events=events, local=not repo,
+                            on_interrupt=stop_all, tracer=tracer)
+        try:
+            outcomes = conveyor.build(tasks, dependencies, planner.plan_image, limit=limit)
+        finally:
+            if trace_file:  # a failed run's trace is the one users need most
+                tracer.write(Path(trace_file))
     output.print_build_summary(outcomes)
     if options.get("save_build_report"):
         report = BuildReport(

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 from shipyard.build import BuildEvents, ImageOutcome
 from shipyard.stages.model import PlannedImage
@@ -64,7 +65,7 @@ def print_plan_json(project: str, commit: str, images: Sequence[PlannedImage],
     sys.stdout.write("\n")
 
 
-def _stage_label(image: PlannedImage) -> str:
+def stage_label(image: PlannedImage) -> str:
     stage = image.last_stage
     platform = f" [{image.platform}]" if image.platform != "linux/amd64" else ""
     return f"{image.name or '~'}{platform}/{stage.name if stage else '?'}"
@@ -81,31 +82,39 @@ def _line(text: str) -> None:
 
 
 class TerminalBuildEvents(BuildEvents):
-    """One line per stage event. The backend's own output streams only on a terminal; in CI a failure
-    carries the last lines of it instead."""
+    """One line per stage event, prefixed with the image, as CI logs want them. The backend's own output is
+    kept in a log file per image (and its last lines come with a failure) instead of flooding the log."""
 
-    def __init__(self) -> None:
-        self._show_logs = sys.stdout.isatty()
+    def write(self, text: str) -> None:
+        _line(text)
 
     def reused(self, image: PlannedImage, stage: StageDescription, seconds: float) -> None:
-        _line(f"{_stage_label(image)}: Use previously built image {stage.image_name} ({seconds:.2f}s)")
+        self.write(f"{stage_label(image)}: Use previously built image {stage.image_name} ({seconds:.2f}s)")
 
     def building(self, image: PlannedImage, digest: str) -> None:
-        _line(f"{_stage_label(image)}: Building stage (digest {digest})")
+        self.write(f"{stage_label(image)}: Building stage (digest {digest})")
 
     def built(self, image: PlannedImage, stage: StageDescription, seconds: float) -> None:
-        _line(f"{_stage_label(image)}: Built and published {stage.image_name} ({seconds:.2f}s)")
+        self.write(f"{stage_label(image)}: Built and published {stage.image_name} ({seconds:.2f}s)")
 
     def discarded(self, image: PlannedImage, stage: StageDescription) -> None:
-        _line(f"{_stage_label(image)}: Discarding newly built image: another builder published "
-              f"{stage.image_name} first")
+        self.write(f"{stage_label(image)}: Discarding newly built image: another builder published "
+                   f"{stage.image_name} first")
 
     def waiting_for_lock(self, image: PlannedImage, lock_name: str) -> None:
-        _line(f"{_stage_label(image)}: Waiting for lock {lock_name}")
+        self.write(f"{stage_label(image)}: Waiting for lock {lock_name}")
 
-    def log(self, image: PlannedImage, line: str) -> None:
-        if self._show_logs:
-            _line(f"  {image.name} | {line}")
+
+@contextlib.contextmanager
+def build_events() -> Iterator[TerminalBuildEvents]:
+    """A live view on a terminal, plain lines otherwise (CI, pipes)."""
+    if not sys.stdout.isatty():
+        yield TerminalBuildEvents()
+        return
+    from shipyard.progress import LiveBuildEvents
+
+    with LiveBuildEvents() as events:
+        yield events
 
 
 def print_concurrent_plan(sets: Sequence[Sequence[tuple[str, str]]], finals: Mapping[str, bool],

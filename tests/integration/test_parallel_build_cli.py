@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -162,3 +164,18 @@ def test_trace_file_has_a_track_per_worker_with_builds_and_lookups(tmp_path: Pat
     assert len({event["tid"] for event in builds}) == 2, "the two builds ran on two worker tracks"
     named = {event["tid"] for event in events if event["ph"] == "M" and event["name"] == "thread_name"}
     assert {event["tid"] for event in spans} <= named
+
+
+def test_a_terminal_gets_a_live_line_per_running_image(tmp_path: Path, registry_repo: str, base: str) -> None:
+    require_tools("script")
+    project = new_project(tmp_path, registry_repo, sleepy_files(base, ["a", "b"]))
+    command = shlex.join([sys.executable, "-m", "shipyard", "build", "--repo", project.repo,
+                          "--dir", str(project.path)])
+    env = {**os.environ, "SHIPYARD_HOME": str(project.home), "TERM": "xterm", "COLUMNS": "160"}
+    # `script` gives the command a pseudo-terminal, as a developer's shell would
+    done = subprocess.run(["script", "-qefc", command, "/dev/null"], capture_output=True, text=True,
+                          env=env, timeout=300)
+    assert done.returncode == 0, done.stdout
+    screen = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", done.stdout)
+    assert re.search(r"a/dockerfile\s+building\s+\d+\.\ds", screen), screen
+    assert "a/dockerfile: Built and published" in screen and "b/dockerfile: Built and published" in screen
