@@ -17,7 +17,9 @@ from shipyard.config.model import WerfConfig
 from shipyard.config.validate import relations
 from shipyard.errors import ShipyardError, UsageError
 from shipyard.gitrepo import Snapshot
-from shipyard.locks.file import FileLocker, default_locks_dir
+from shipyard.locks.base import Locker
+from shipyard.locks.file import default_locks_dir
+from shipyard.locks.select import make_locker
 from shipyard.planning import Planner, target_platforms
 from shipyard.registry.client import RegistryClient
 from shipyard.registry.reference import is_loopback, parse_reference, parse_repository
@@ -59,24 +61,41 @@ def reference_hosts(references: Sequence[str]) -> list[str]:
     return hosts
 
 
-def stages_storage(options: dict[str, Any], project: str,
-                   backend: BuildahBackend) -> tuple[StagesStorage, RegistryAccess]:
-    """`--repo` → the registry (and how the backend pushes there); none → the backend's local store."""
+def registry_client(options: dict[str, Any]) -> RegistryClient | None:
+    """The client of the `--repo` registry (no I/O yet); None for the local storage."""
     repo = str(options.get("repo") or "")
     if not repo:
-        return LocalStagesStorage(backend, project, warn=output.warn), RegistryAccess()
-    repository = parse_repository(repo)
+        return None
     insecure = True if options.get("insecure_registry") else None
-    client = RegistryClient(repository.registry, insecure=insecure,
-                            skip_tls_verify=bool(options.get("skip_tls_verify_registry")))
+    return RegistryClient(parse_repository(repo).registry, insecure=insecure,
+                          skip_tls_verify=bool(options.get("skip_tls_verify_registry")))
+
+
+def stages_storage(options: dict[str, Any], project: str, backend: BuildahBackend,
+                   client: RegistryClient | None) -> tuple[StagesStorage, RegistryAccess]:
+    """`--repo` → the registry (and how the backend pushes there); none → the backend's local store."""
+    if client is None:
+        return LocalStagesStorage(backend, project, warn=output.warn), RegistryAccess()
+    repository = parse_repository(str(options["repo"]))
     storage = RegistryStagesStorage(client, str(repository), project, warn=output.warn)
     return storage, registry_access(options, [repository.registry])
+
+
+def stage_locker(options: dict[str, Any], project: str, client: RegistryClient | None) -> Locker:
+    def client_for_records() -> RegistryClient:
+        if client is None:  # make_locker refuses a lock service without --repo before asking
+            raise UsageError("a lock service needs --repo")
+        return client
+
+    return make_locker(str(options.get("synchronization") or ""), repo=str(options.get("repo") or ""),
+                       project=project, registry_client_factory=client_for_records,
+                       locks_dir=default_locks_dir(os.environ), warn=output.warn)
 
 
 def find_stored(options: dict[str, Any], images: list[PlannedImage], project: str) -> list[str | None]:
     """For `plan`: the stored stage name of each image's last stage, None where it must be built."""
     backend = buildah_backend(RegistryAccess())
-    storage, _ = stages_storage(options, project, backend)
+    storage, _ = stages_storage(options, project, backend, registry_client(options))
     found: list[str | None] = []
     try:
         for image in images:
@@ -124,7 +143,9 @@ def run_build(options: dict[str, Any], config: WerfConfig, names: Sequence[str],
     finals = {name: config.image(name).final for name in names}
     output.print_concurrent_plan(execution_sets(tasks, graph), finals, limit)
     backend = buildah_backend(RegistryAccess())
-    storage, push_access = stages_storage(options, project, backend)
+    client = registry_client(options)
+    storage, push_access = stages_storage(options, project, backend, client)
+    locker = stage_locker(options, project, client)
     settings = BuildSettings(project=project, commit=snapshot.commit, registry_access=push_access,
                              custom_tags=custom_tags,
                              require_built_images=bool(options.get("require_built_images")),
@@ -137,7 +158,6 @@ def run_build(options: dict[str, Any], config: WerfConfig, names: Sequence[str],
             context_add_files=recipe.context_add_files, work_tree_root=snapshot.root,
             dockerfile_content=recipe.dockerfile, destination=destination)
 
-    locker = FileLocker(default_locks_dir(os.environ))
     trace_file = options.get("trace_file")
     tracer = Tracer(enabled=bool(trace_file))
     with output.build_events() as events:

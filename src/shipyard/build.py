@@ -226,6 +226,7 @@ class Conveyor:
             self._backend.tag(image_id, name)
             target = self._storage.push_target(stage_id)
             if target is not None:
+                self._locker.ensure_held(handle)
                 # The registry PUTs the manifest only after every blob: a killed push never leaves a tag.
                 with self.stats.observe(Operation.IMAGE_PUSH), self._trace.span(f"push {image.name}", "push"):
                     self._backend.push(target, self._settings.registry_access)

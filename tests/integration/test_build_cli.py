@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -16,6 +17,7 @@ import pytest
 
 from support import require_tools
 from support.gitrepo import commit_all, git, init_repo
+from support.lock_services import running_lock_server, running_redis
 
 WERF_YAML = """\
 project: buildtest
@@ -270,3 +272,28 @@ def test_plan_knows_final_tags_before_building(project: Project) -> None:
     for name in ("app", "tool"):
         assert planned[name]["finalImageName"] == image_record(document, name)["DockerImageName"]
         assert planned[name]["stages"][0]["stored"] is True
+
+
+@pytest.mark.parametrize("service", ["http", "redis"])
+def test_builders_on_two_hosts_publish_each_digest_once_through_a_lock_service(
+        project: Project, tmp_path: Path, service: str) -> None:
+    # Two SHIPYARD_HOMEs stand for two hosts: they share no file lock, only the lock service.
+    with contextlib.ExitStack() as stack:
+        if service == "http":
+            address = stack.enter_context(running_lock_server(lease_ttl=10.0)).url
+        else:
+            address = stack.enter_context(running_redis(tmp_path / "redis")).url
+        processes = []
+        for host in ("host-a", "host-b"):
+            env = {**project.env(), "SHIPYARD_HOME": str(tmp_path / host)}
+            command = [sys.executable, "-m", "shipyard", "build", "--repo", project.repo,
+                       "--synchronization", address, "--dir", str(project.path)]
+            processes.append(subprocess.Popen(command, env=env, stdout=subprocess.PIPE,
+                                              stderr=subprocess.STDOUT, text=True))
+        outputs = [process.communicate(timeout=300)[0] for process in processes]
+        assert all(process.returncode == 0 for process in processes), outputs
+    stage_tags = [tag for tag in registry_tags(project.repo) if len(tag) == 70]
+    digests = [tag.split("-")[0] for tag in stage_tags]
+    assert len(digests) == 2 and len(set(digests)) == 2, stage_tags
+    if service == "http":
+        assert any(tag.startswith("client-id-") for tag in registry_tags(project.repo))

@@ -61,6 +61,11 @@ class Locker(Protocol):
         """Give the lock back; releasing a handle twice is a bug and raises."""
         ...
 
+    def ensure_held(self, handle: LockHandle) -> None:
+        """Raise when the lock behind `handle` was lost (a lease that could not be renewed); call it right
+        before publishing, so a builder that lost its lock never publishes."""
+        ...
+
 
 @contextmanager
 def held(

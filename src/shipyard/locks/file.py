@@ -70,6 +70,9 @@ class FileLocker:
             self._descriptors[handle.id] = fd
         return handle
 
+    def ensure_held(self, handle: LockHandle) -> None:
+        """flock cannot be lost while the descriptor is open: nothing to check."""
+
     def release(self, handle: LockHandle) -> None:
         with self._guard:
             fd = self._descriptors.pop(handle.id, None)
