@@ -51,6 +51,8 @@ class BuildEvents:
 
     def waiting_for_lock(self, image: PlannedImage, lock_name: str) -> None: ...
 
+    def failed(self, image: PlannedImage, error: Exception) -> None: ...
+
     def log(self, image: PlannedImage, line: str) -> None: ...
 
 
@@ -104,8 +106,12 @@ class Conveyor:
             with self._trace.span(f"plan {key[0]}", "plan", platform=key[1]):
                 image = plan_image(key[0], key[1], stages)
             refuse_unsupported(image)
-            outcome = self._build_image(image)
-            self._publish_records(outcome)
+            try:
+                outcome = self._build_image(image)
+                self._publish_records(outcome)
+            except Exception as error:
+                self._events.failed(image, error)  # several images may fail; each is reported as it happens
+                raise
             outcomes[key] = outcome  # read only by tasks that start after this one is done
             return outcome
 
@@ -132,7 +138,7 @@ class Conveyor:
     def _find_or_build(self, image: PlannedImage) -> ImageOutcome:
         started = time.monotonic()
         stage = image.last_stage
-        assert stage is not None and image.recipe is not None  # checked in _refuse_unsupported
+        assert stage is not None and image.recipe is not None  # checked by refuse_unsupported
         with self._trace.span(f"lookup {image.name}", "lookup", digest=stage.digest):
             found = self._storage.find_stage(stage.digest)
         if found is not None:

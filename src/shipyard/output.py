@@ -9,6 +9,7 @@ import threading
 from collections.abc import Iterator, Mapping, Sequence
 
 from shipyard.build import BuildEvents, ImageOutcome
+from shipyard.errors import ShipyardError
 from shipyard.stages.model import PlannedImage
 from shipyard.storage.description import StageDescription
 
@@ -103,6 +104,10 @@ class TerminalBuildEvents(BuildEvents):
 
     def waiting_for_lock(self, image: PlannedImage, lock_name: str) -> None:
         self.write(f"{stage_label(image)}: Waiting for lock {lock_name}")
+
+    def failed(self, image: PlannedImage, error: Exception) -> None:
+        message = error.message if isinstance(error, ShipyardError) else f"{type(error).__name__}: {error}"
+        self.write(f"{stage_label(image)}: FAILED: {message}")
 
 
 @contextlib.contextmanager

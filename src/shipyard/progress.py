@@ -80,3 +80,7 @@ class LiveBuildEvents(TerminalBuildEvents):
     def discarded(self, image: PlannedImage, stage: StageDescription) -> None:
         self._set(image, None)
         super().discarded(image, stage)
+
+    def failed(self, image: PlannedImage, error: Exception) -> None:
+        self._set(image, None)
+        super().failed(image, error)

@@ -148,6 +148,7 @@ def test_a_failure_lets_running_images_finish_and_starts_nothing_new(tmp_path: P
     assert "breaking" in log_path.read_text(), "the whole build output is kept for later reading"
     lines = event_lines(done.stdout)
     assert any(line.startswith("slow/") and "Built and published" in line for line in lines), lines
+    assert any(line.startswith("broken/dockerfile: FAILED: image 'broken'") for line in lines), lines
     assert not any(line.startswith("app/") for line in lines), "a dependant of a failed image must not start"
 
 
