@@ -12,7 +12,7 @@ from shipyard import context, output
 from shipyard.backends.base import RegistryAccess
 from shipyard.backends.buildah import BuildahBackend
 from shipyard.backends.process import stop_all
-from shipyard.build import BuildSettings, Conveyor, ImageOutcome, TaskKey, image_record
+from shipyard.build import BuildSettings, Conveyor, ImageOutcome, TaskKey, image_record, task_graph
 from shipyard.config.model import WerfConfig
 from shipyard.config.validate import relations
 from shipyard.errors import ShipyardError, UsageError
@@ -123,7 +123,7 @@ def build_tasks(config: WerfConfig, names: Sequence[str], planner: Planner,
 
 def tasks_limit(options: dict[str, Any]) -> int:
     """--parallel=false builds one image at a time; --parallel-tasks-limit <= 0 means no limit."""
-    if not options.get("parallel", True):
+    if not options.get("parallel", True) or options.get("no_parallel"):
         return 1
     return int(options.get("parallel_tasks_limit") or 0)
 
@@ -139,18 +139,18 @@ def run_build(options: dict[str, Any], config: WerfConfig, names: Sequence[str],
     tasks = build_tasks(config, names, planner, options)
     dependencies = {name: related & set(names) for name, related in relations(config).items()}
     limit = tasks_limit(options)
-    graph = {key: {(name, key[1]) for name in dependencies[key[0]]} for key in tasks}
     finals = {name: config.image(name).final for name in names}
-    output.print_concurrent_plan(execution_sets(tasks, graph), finals, limit)
+    output.print_concurrent_plan(execution_sets(tasks, task_graph(tasks, dependencies)), finals, limit)
     backend = buildah_backend(RegistryAccess())
     client = registry_client(options)
     storage, push_access = stages_storage(options, project, backend, client)
     locker = stage_locker(options, project, client)
+    run_name = f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"  # two builds of one second: two dirs
     settings = BuildSettings(project=project, commit=snapshot.commit, registry_access=push_access,
                              custom_tags=custom_tags,
                              require_built_images=bool(options.get("require_built_images")),
                              pull_access=lambda bases: registry_access(options, reference_hosts(bases)),
-                             log_dir=shipyard_home() / "logs" / time.strftime("%Y%m%d-%H%M%S"))
+                             log_dir=shipyard_home() / "logs" / run_name)
 
     def write_context(recipe: DockerfileRecipe, destination: Path) -> tuple[Path, Path]:
         return context.materialize_context(

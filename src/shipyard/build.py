@@ -98,7 +98,7 @@ class Conveyor:
     def build(self, tasks: Sequence[TaskKey], dependencies: Mapping[str, set[str]], plan_image: PlanImage,
               *, limit: int) -> list[ImageOutcome]:
         """Build every (image, platform) task, each as soon as the images it depends on are published."""
-        graph = {key: {(name, key[1]) for name in dependencies.get(key[0], set())} for key in tasks}
+        graph = task_graph(tasks, dependencies)
         outcomes: dict[TaskKey, ImageOutcome] = {}
 
         def work(key: TaskKey) -> ImageOutcome:
@@ -251,6 +251,11 @@ class Conveyor:
         for template in self._settings.custom_tags:
             tag = render_custom_tag(template, image.name, outcome.stage.stage_id.tag)
             self._storage.add_custom_tag(outcome.stage, tag)
+
+
+def task_graph(tasks: Sequence[TaskKey], dependencies: Mapping[str, set[str]]) -> dict[TaskKey, set[TaskKey]]:
+    """An image on a platform depends on the images it depends on, on the same platform."""
+    return {key: {(name, key[1]) for name in dependencies.get(key[0], set())} for key in tasks}
 
 
 def refuse_unsupported(image: PlannedImage) -> None:

@@ -97,8 +97,10 @@ def render(**options: Any) -> None:
               help="Repository used as a stage cache.")
 @click.option("--synchronization", "-S", envvar="WERF_SYNCHRONIZATION", default="",
               help="Lock service: :local, http(s)://HOST:PORT, redis://HOST:PORT.")
-@click.option("--parallel/--no-parallel", "-p", envvar="WERF_PARALLEL", default=True, show_default=True,
-              help="Build independent images in parallel.")
+@click.option("--parallel", "-p", envvar="WERF_PARALLEL", type=click.BOOL, default=True, is_flag=False,
+              flag_value=True, show_default=True,
+              help="Build independent images in parallel (--parallel=false: one at a time).")
+@click.option("--no-parallel", is_flag=True, default=False, help="The same as --parallel=false.")
 @click.option("--parallel-tasks-limit", envvar="WERF_PARALLEL_TASKS_LIMIT", default=5, show_default=True,
               type=int, help="Images built at the same time (<= 0: unlimited).")
 @click.option("--save-build-report", envvar="WERF_SAVE_BUILD_REPORT", is_flag=True, default=False,

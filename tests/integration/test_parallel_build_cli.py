@@ -83,7 +83,7 @@ def test_independent_images_build_concurrently(tmp_path: Path, registry_repo: st
 def test_no_parallel_builds_one_image_at_a_time(tmp_path: Path, registry_repo: str, base: str) -> None:
     names = ["a", "b"]
     project = new_project(tmp_path, registry_repo, sleepy_files(base, names))
-    done = project.shipyard("--no-parallel")
+    done = project.shipyard("--parallel=false")
     assert done.returncode == 0, done.stdout + done.stderr
     lines = event_lines(done.stdout)
     assert first_index(lines, "a", "Built and published") < first_index(lines, "b", "Building stage"), lines
