@@ -75,7 +75,8 @@ class ImageOutcome:
     stage: StageDescription
     rebuilt: bool
     build_seconds: float  # whole image: lookup + build + publish
-    source_type: str  # werf's SourceType: "" reused, "registry" when the base came from a registry
+    source_type: str  # werf's SourceType: "registry" when the base was pulled for this build, else ""
+    base_image_pulled: bool = False
 
 
 class Conveyor:
@@ -92,8 +93,9 @@ class Conveyor:
         self._on_interrupt = on_interrupt  # stops the backend's running commands (Ctrl-C)
         self._trace = tracer or Tracer(enabled=False)
         self.stats = OperationStatsCollector()  # the report's Operations and StageCache
-        self._digest_locks: dict[str, threading.Lock] = {}
-        self._digest_locks_guard = threading.Lock()
+        self._keyed_locks: dict[str, threading.Lock] = {}
+        self._keyed_locks_guard = threading.Lock()
+        self._bases_present: set[str] = set()
 
     def build(self, tasks: Sequence[TaskKey], dependencies: Mapping[str, set[str]], plan_image: PlanImage,
               *, limit: int) -> list[ImageOutcome]:
@@ -128,12 +130,29 @@ class Conveyor:
         # Two tasks of one run with the same digest (e.g. two images on one Dockerfile stage) build it once.
         stage = image.last_stage
         assert stage is not None
-        with self._digest_lock(stage.digest):
+        with self._keyed_lock(f"digest:{stage.digest}"):
             return self._find_or_build(image)
 
-    def _digest_lock(self, digest: str) -> threading.Lock:
-        with self._digest_locks_guard:
-            return self._digest_locks.setdefault(digest, threading.Lock())
+    def _keyed_lock(self, key: str) -> threading.Lock:
+        with self._keyed_locks_guard:
+            return self._keyed_locks.setdefault(key, threading.Lock())
+
+    def _ensure_base_images(self, recipe: DockerfileRecipe) -> bool:
+        """Pull each FROM image once per run: parallel builds on one missing base would all pull it at once
+        and contend for the store. True when this build had to pull."""
+        pulled = False
+        for reference in recipe.base_images:
+            with self._keyed_lock(f"base:{reference}"):
+                if reference in self._bases_present or reference == "scratch":
+                    continue
+                if self._backend.inspect(reference) is None:
+                    access = self._settings.pull_access([reference])
+                    pulling = self._trace.span(f"pull {reference}", "pull")
+                    with self.stats.observe(Operation.IMAGE_PULL), pulling:
+                        self._backend.pull(reference, access)
+                    pulled = True
+                self._bases_present.add(reference)
+        return pulled
 
     def _find_or_build(self, image: PlannedImage) -> ImageOutcome:
         started = time.monotonic()
@@ -151,7 +170,7 @@ class Conveyor:
                 f"image {image.name!r}: stage {stage.digest} is not in {self._storage.address}",
                 hint="--require-built-images forbids building; run the build without it first")
         self._events.building(image, stage.digest)
-        image_id = self._run_backend(image, image.recipe)
+        image_id, pulled = self._run_backend(image, image.recipe)
         published, adopted = self._publish(image, stage.digest, image_id)
         seconds = time.monotonic() - started
         if adopted:
@@ -160,12 +179,14 @@ class Conveyor:
             return ImageOutcome(image, published, rebuilt=False, build_seconds=seconds, source_type="")
         self.stats.count_event(StageCacheEvent.BUILT)
         self._events.built(image, published, seconds)
-        return ImageOutcome(image, published, rebuilt=True, build_seconds=seconds, source_type="registry")
+        return ImageOutcome(image, published, rebuilt=True, build_seconds=seconds,
+                            source_type="registry" if pulled else "", base_image_pulled=pulled)
 
     def _found_event(self) -> StageCacheEvent:
         return StageCacheEvent.FOUND_LOCALLY if self._local else StageCacheEvent.FOUND_IN_REPO
 
-    def _run_backend(self, image: PlannedImage, recipe: DockerfileRecipe) -> str:
+    def _run_backend(self, image: PlannedImage, recipe: DockerfileRecipe) -> tuple[str, bool]:
+        """Build; returns the new image's ID and whether a base image had to be pulled for it."""
         parent = str(self._settings.workspace) if self._settings.workspace else None
         with tempfile.TemporaryDirectory(prefix="shipyard-context-", dir=parent) as workdir:
             context_dir, dockerfile = self._write_context(recipe, Path(workdir))
@@ -182,9 +203,10 @@ class Conveyor:
             )
             with self._build_log(image) as (log, log_path):
                 try:
+                    pulled = self._ensure_base_images(recipe)
                     building = self._trace.span(f"build {image.name}", "build")
                     with self.stats.observe(Operation.IMAGE_BUILD), building:
-                        return self._backend.build_dockerfile(build, log)
+                        return self._backend.build_dockerfile(build, log), pulled
                 except ShipyardError as error:
                     error.message = f"image {image.name!r}: {error.message}"  # the backend knows no names
                     if log_path is not None:
@@ -277,7 +299,7 @@ def image_record(outcome: ImageOutcome) -> ImageRecord:
         created_at=stage.created_unix_nanos,
         size=stage.size,
         source_type=outcome.source_type,
-        base_image_pulled=outcome.rebuilt,
+        base_image_pulled=outcome.base_image_pulled,
         rebuilt=outcome.rebuilt,
         build_time=outcome.build_seconds,
         commit=commit,

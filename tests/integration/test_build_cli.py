@@ -122,10 +122,21 @@ def image_record(document: dict[str, object], name: str) -> dict[str, object]:
     return record
 
 
+def stage_of(document: dict[str, object], name: str) -> dict[str, object]:
+    stages = image_record(document, name)["Stages"]
+    assert isinstance(stages, list)
+    stage: dict[str, object] = stages[0]
+    return stage
+
+
 def test_first_build_publishes_and_second_build_reuses_without_pulling(project: Project) -> None:
     first = report(project)
     app = image_record(first, "app")
     assert app["Rebuilt"] is True and app["Final"] is True
+    assert stage_of(first, "app")["Rebuilt"] is True
+    # app and tool share one base: it is pulled once per run, for whichever image came first
+    pulled = [stage_of(first, name)["BaseImagePulled"] for name in ("app", "tool")]
+    assert sorted(pulled) == [False, True]
     tag = str(app["DockerTag"])
     digest, timestamp = tag.split("-")
     assert len(digest) == 56 and len(timestamp) == 13
