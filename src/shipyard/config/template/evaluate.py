@@ -5,13 +5,22 @@ Go's ``missingVal`` (no piped-in final argument)."""
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import Callable, Mapping
-from typing import Final
+from collections.abc import Callable
 
-from .errors import GoError, TemplateError
+from .errors import GoError, TemplateError, TemplateLimitError
 from .gofmt import go_quote
-from .gotypes import MISSING, Int64, StrMap, is_struct, truth, type_name
+from .gotypes import MISSING, Int64, StrMap, is_method, is_struct, truth, type_name
+from .limits import (
+    CALL_STEPS,
+    CHARS_PER_STEP,
+    MAX_NESTING_DEPTH,
+    NESTING_EXCEEDED,
+    RECURSION_EXCEEDED,
+    STEPS_EXCEEDED,
+    LimitExceeded,
+    arguments_cost,
+    result_cost,
+)
 from .nodes import (
     BoolNode,
     ChainNode,
@@ -26,60 +35,23 @@ from .nodes import (
     StringNode,
     VariableNode,
 )
+from .runtime import NO_ARG, Break, Continue, Lookup, Output, error_context, error_location, short_context
 from .signature import ANY, VALUE, GoFunc, GoType, go_func
 from .tokenstream import Tree
 
-
-class _NoArg:
-    def __repr__(self) -> str:
-        return "NO_ARG"
-
-
-NO_ARG: Final = _NoArg()
-
-MAX_EXEC_DEPTH = 100000  # Go's limit; Python's own recursion limit is reached first (see Template.execute)
-
-
-class Break(Exception):
-    pass
-
-
-class Continue(Exception):
-    pass
-
-
-class Lookup:
-    """What the executor needs from the template set: templates and functions by name."""
-
-    def __init__(
-        self,
-        trees: Mapping[str, Tree],
-        functions: Mapping[str, GoFunc],
-        builtins: Mapping[str, GoFunc],
-    ) -> None:
-        self.trees = trees
-        self.functions = functions
-        self.builtins = builtins
-
-
-def error_context(tree: Tree, node: Node) -> tuple[str, str]:
-    """Go's Tree.ErrorContext: ``NAME:LINE:COL`` (COL in bytes from the line start) and the node's text."""
-    before = tree.text[: node.pos]
-    newline = before.rfind("\n")
-    column = len(before[newline + 1 :].encode("utf-8", "surrogateescape"))
-    return f"{tree.parse_name}:{before.count(chr(10)) + 1}:{column}", str(node)
+_STRING_LITERALS = frozenset({"string", "any"})  # a string constant passes as is
 
 
 class Evaluator:
     """Evaluates pipelines for one execution of one template; exec.State adds the walking of the tree."""
 
-    def __init__(self, lookup: Lookup, tree: Tree, out: list[str], dot: object, depth: int = 0) -> None:
+    def __init__(self, lookup: Lookup, tree: Tree, out: Output, dot: object) -> None:
         self.lookup = lookup
+        self.budget = lookup.budget
         self.tree = tree
         self.out = out
         self.node: Node | None = None
         self.vars: list[list[object]] = [["$", dot, False]]  # name, value, holds a boxed range element
-        self.depth = depth
         # Range elements of []interface{} / map[string]interface{} sit in interface slots: Go names their type
         # "interface {}" in field errors. Track which dot / variables hold such elements.
         self.boxed_dot: object = NO_ARG
@@ -93,6 +65,15 @@ class Evaluator:
         location, context = error_context(self.tree, self.node)
         return TemplateError(f"template: {location}: executing {go_quote(name)} at <{context}>: {message}")
 
+    def limit_error(self, reason: str) -> TemplateLimitError:
+        """Like errorf, for a limit (limits.py), with the context kept short."""
+        name = self.tree.name
+        if self.node is None:
+            return TemplateLimitError(f"template: {name}: {reason}", reason=reason)
+        location, context = error_location(self.tree, self.node), short_context(self.node)
+        message = f"template: {location}: executing {go_quote(name)} at <{context}>: {reason}"
+        return TemplateLimitError(message, reason=reason)
+
     def set_var(self, name: str, value: object, boxed: bool = False) -> None:
         for entry in reversed(self.vars):
             if entry[0] == name:
@@ -102,9 +83,13 @@ class Evaluator:
         raise self.errorf(f"undefined variable: {name}")
 
     def var_value(self, name: str) -> object:
+        return self.var_entry(name)[1]
+
+    def var_entry(self, name: str) -> list[object]:
+        """[name, value, boxed] of the innermost variable called ``name``."""
         for entry in reversed(self.vars):
             if entry[0] == name:
-                return entry[1]
+                return entry
         raise self.errorf(f"undefined variable: {name}")
 
     # --- pipelines and commands ---------------------------------------------------------------------------
@@ -129,7 +114,22 @@ class Evaluator:
         if len(args) > 1 or final is not NO_ARG:
             raise self.errorf(f"can't give argument to non-function {args[0]}")
 
+    def eval_nested_pipeline(self, dot: object, pipe: PipeNode) -> object:
+        """A parenthesized pipeline: one level of nesting."""
+        budget = self.budget
+        if budget.nesting >= MAX_NESTING_DEPTH:
+            raise self.limit_error(NESTING_EXCEEDED)
+        budget.nesting += 1
+        try:
+            return self.eval_pipeline(dot, pipe)
+        finally:
+            budget.nesting -= 1
+
     def eval_command(self, dot: object, cmd: CommandNode, final: object) -> object:
+        budget = self.budget
+        budget.steps -= len(cmd.args)  # the command and its arguments
+        if budget.steps < 0:
+            raise self.limit_error(STEPS_EXCEEDED)
         first = cmd.args[0]
         kind = type(first)
         if kind is FieldNode:
@@ -148,7 +148,7 @@ class Evaluator:
         if kind is PipeNode:
             assert isinstance(first, PipeNode)
             self.not_a_function(cmd.args, final)
-            return self.eval_pipeline(dot, first)
+            return self.eval_nested_pipeline(dot, first)
         self.node = first
         self.not_a_function(cmd.args, final)
         return self.eval_literal(dot, first)
@@ -185,11 +185,11 @@ class Evaluator:
         self, dot: object, node: VariableNode, args: list[Node] | None, final: object
     ) -> object:
         self.node = node
-        value = self.var_value(node.ident[0])
+        _, value, boxed = self.var_entry(node.ident[0])
         if len(node.ident) == 1:
-            self.not_a_function(args or [node], final)
+            if final is not NO_ARG or (args is not None and len(args) > 1):
+                self.not_a_function(args or [node], final)
             return value
-        boxed = next(e[2] for e in reversed(self.vars) if e[0] == node.ident[0])
         return self.eval_field_chain(dot, value, node, node.ident[1:], args, final, boxed is True)
 
     def eval_chain_node(
@@ -275,16 +275,17 @@ class Evaluator:
     ) -> object:
         operands = args[1:] if args is not None else []
         count = len(operands) + (final is not NO_ARG)
-        if function.variadic is not None:
-            if count < function.fixed:
-                raise self.errorf(
-                    f"wrong number of args for {name}: want at least {function.fixed} got {len(operands)}"
-                )
-        elif count != function.fixed:
-            raise self.errorf(f"wrong number of args for {name}: want {function.fixed} got {count}")
+        params, rest = function.params, function.variadic
+        fixed = len(params)
+        if rest is not None:
+            if count < fixed:
+                got = len(operands)
+                raise self.errorf(f"wrong number of args for {name}: want at least {fixed} got {got}")
+        elif count != fixed:
+            raise self.errorf(f"wrong number of args for {name}: want {fixed} got {count}")
         if is_builtin and name in ("and", "or"):
             return self._and_or(dot, name, operands, final)
-        argv = [self.eval_arg(dot, function.param_type(i), arg) for i, arg in enumerate(operands)]
+        argv = [self.eval_arg(dot, params[i] if i < fixed else rest, arg) for i, arg in enumerate(operands)]
         if final is not NO_ARG:
             argv.append(self.validate_type(final, function.param_type(count - 1)))
         return self._safe_call(function.fn, argv, node, name)
@@ -301,10 +302,35 @@ class Evaluator:
         return value
 
     def _safe_call(self, fn: Callable[..., object], argv: list[object], node: Node, name: str) -> object:
+        budget = self.budget
+        budget.steps -= CALL_STEPS + arguments_cost(argv)
+        if budget.steps < 0:
+            self.node = node
+            raise self.limit_error(f"error calling {name}: {STEPS_EXCEEDED}")
         try:
-            return fn(*argv)
-        except (Break, Continue, RecursionError):
+            result = fn(*argv)
+            if type(result) is str and len(result) < CHARS_PER_STEP:
+                return result
+            if isinstance(result, str | list | tuple | dict):
+                cost = result_cost(result, argv)
+                if cost:
+                    budget.steps -= cost
+                    if budget.steps < 0:
+                        raise LimitExceeded(STEPS_EXCEEDED)
+            return result
+        except (Break, Continue):
             raise
+        except RecursionError:  # data nested too deep for a recursive function (deepCopy, merge, toYaml, …)
+            self.node = node
+            raise self.limit_error(f"error calling {name}: {RECURSION_EXCEEDED}") from None
+        except TemplateLimitError as err:
+            if err.located:
+                raise
+            self.node = node
+            raise self.limit_error(err.reason) from None
+        except LimitExceeded as err:
+            self.node = node
+            raise self.limit_error(f"error calling {name}: {err.message}") from None
         except GoError as err:
             self.node = node
             raise self.errorf(f"error calling {name}: {err.message}") from None
@@ -318,16 +344,19 @@ class Evaluator:
     def eval_arg(self, dot: object, typ: GoType | None, node: Node) -> object:
         self.node = node
         kind = type(node)
+        if kind is StringNode and (typ is None or typ.literal in _STRING_LITERALS):
+            assert isinstance(node, StringNode)
+            return node.text
+        if kind is VariableNode:
+            assert isinstance(node, VariableNode)
+            return self.validate_type(self.eval_variable_node(dot, node, None, NO_ARG), typ)
         if kind is FieldNode:
             assert isinstance(node, FieldNode)
             value = self.eval_field_chain(dot, dot, node, node.ident, [node], NO_ARG, dot is self.boxed_dot)
             return self.validate_type(value, typ)
-        if kind is VariableNode:
-            assert isinstance(node, VariableNode)
-            return self.validate_type(self.eval_variable_node(dot, node, None, NO_ARG), typ)
         if kind is PipeNode:
             assert isinstance(node, PipeNode)
-            return self.validate_type(self.eval_pipeline(dot, node), typ)
+            return self.validate_type(self.eval_nested_pipeline(dot, node), typ)
         if kind is IdentifierNode:
             assert isinstance(node, IdentifierNode)
             return self.validate_type(self.eval_function(dot, node, node, None, NO_ARG), typ)
@@ -373,14 +402,3 @@ class Evaluator:
             return value
         got = "interface {}" if value is None else type_name(value)
         raise self.errorf(f"wrong type for value; expected {typ.name}; got {got}")
-
-
-def is_method(receiver: object, name: str) -> bool:
-    """A Go method is a function defined on the object's class; a callable stored on the instance is a
-    func-valued field (templates call it with ``call``), as in Go."""
-    if name in getattr(receiver, "__dict__", ()):
-        return False
-    attribute = inspect.getattr_static(type(receiver), name, None)
-    if isinstance(attribute, staticmethod | classmethod):
-        return True
-    return inspect.isfunction(attribute) or (inspect.ismethoddescriptor(attribute) and callable(attribute))

@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 import inspect
+from collections.abc import Iterable
 
-from .evaluate import MAX_EXEC_DEPTH, NO_ARG, Break, Continue, Evaluator, Lookup
+from .evaluate import Evaluator
 from .gofmt import format_value, go_quote, sort_map_keys
 from .gotypes import MISSING, AnyKeyMap, is_int, truth, type_name
+from .limits import (
+    MAX_NESTING_DEPTH,
+    MAX_OUTPUT_SIZE,
+    MAX_TEMPLATE_DEPTH,
+    NESTING_EXCEEDED,
+    OUTPUT_EXCEEDED,
+    STEPS_EXCEEDED,
+    TEMPLATE_DEPTH_EXCEEDED,
+    LimitExceeded,
+)
 from .nodes import (
     ActionNode,
     BranchNode,
@@ -18,8 +29,9 @@ from .nodes import (
     TemplateNode,
     TextNode,
 )
+from .runtime import NO_ARG, Break, Continue
 
-__all__ = ["Lookup", "State"]
+__all__ = ["State"]
 
 
 class State(Evaluator):
@@ -28,20 +40,29 @@ class State(Evaluator):
     # --- walking ------------------------------------------------------------------------------------------
 
     def walk(self, dot: object, node: Node) -> None:
-        self.node = node
         kind = type(node)
+        if kind is ListNode:  # a list is no step of its own: its nodes are
+            assert isinstance(node, ListNode)
+            for child in node.nodes:
+                self.walk(dot, child)
+            return
+        self.node = node
+        budget = self.budget
+        budget.steps -= 1
+        if budget.steps < 0:
+            raise self.limit_error(STEPS_EXCEEDED)
         if kind is TextNode:
             assert isinstance(node, TextNode)
-            self.out.append(node.text)
+            out = self.out
+            out.append(node.text)
+            out.size += len(node.text)
+            if out.size > MAX_OUTPUT_SIZE:
+                raise self.limit_error(OUTPUT_EXCEEDED)
         elif kind is ActionNode:
             assert isinstance(node, ActionNode)
             value = self.eval_pipeline(dot, node.pipe)
             if not node.pipe.decl:
                 self.print_value(node, value)
-        elif kind is ListNode:
-            assert isinstance(node, ListNode)
-            for child in node.nodes:
-                self.walk(dot, child)
         elif kind is BranchNode:
             assert isinstance(node, BranchNode)
             if node.keyword == "range":
@@ -61,15 +82,30 @@ class State(Evaluator):
     def print_value(self, node: Node, value: object) -> None:
         self.node = node
         if value is MISSING:
-            self.out.append("<no value>")
+            text = "<no value>"
         elif isinstance(value, str):
-            self.out.append(value)
-        elif inspect.isroutine(value):
+            text = value
+        elif not isinstance(value, int | float | list | dict) and inspect.isroutine(value):
             raise self.errorf(f"can't print {node} of type {type_name(value)}")
         else:
-            self.out.append(format_value(value))
+            try:
+                text = format_value(value)
+            except LimitExceeded as err:
+                raise self.limit_error(err.message) from None
+        out = self.out  # write(text), inlined: this runs for every action
+        out.append(text)
+        out.size += len(text)
+        if out.size > MAX_OUTPUT_SIZE:
+            raise self.limit_error(OUTPUT_EXCEEDED)
+
+    def enter_block(self) -> None:
+        """One more level of if/with/range nesting (the caller leaves it with ``budget.nesting -= 1``)."""
+        if self.budget.nesting >= MAX_NESTING_DEPTH:
+            raise self.limit_error(NESTING_EXCEEDED)
+        self.budget.nesting += 1
 
     def walk_if_or_with(self, dot: object, node: BranchNode) -> None:
+        self.enter_block()
         mark = len(self.vars)
         try:
             value = self.eval_pipeline(dot, node.pipe)
@@ -84,42 +120,53 @@ class State(Evaluator):
             elif node.else_list is not None:
                 self.walk(dot, node.else_list)
         finally:
+            self.budget.nesting -= 1
             del self.vars[mark:]
 
     def walk_range(self, dot: object, node: BranchNode) -> None:
         self.node = node
+        self.enter_block()
         outer = len(self.vars)
         try:
             value = self.eval_pipeline(dot, node.pipe)
-            items = self._range_items(node, value)
-            if items:
+            count, items = self._range_items(node, value)
+            if count > 0:
                 self._iterate(node, items, type(value) in (list, tuple, dict, AnyKeyMap))
             elif node.else_list is not None:
                 self.walk(dot, node.else_list)
         except Break:
             pass
         finally:
+            self.budget.nesting -= 1
             del self.vars[outer:]
 
-    def _range_items(self, node: BranchNode, value: object) -> list[tuple[object, object]]:
+    def _range_items(self, node: BranchNode, value: object) -> tuple[int, Iterable[tuple[object, object]]]:
+        """How many iterations, and the (index or key, element) pairs (lazy for an integer, which may be
+        huge: the step budget stops the loop)."""
         if value is MISSING or value is None:
-            return []
+            return 0, ()
         if isinstance(value, list | tuple):
-            return list(enumerate(value))
+            return len(value), list(enumerate(value))
         if isinstance(value, dict):
-            return [(k, value[k]) for k in sort_map_keys(list(value))]
+            return len(value), [(k, value[k]) for k in sort_map_keys(list(value))]
         if is_int(value):
             # Go 1.22: ranging over an integer n yields 0..n-1, and only one variable may be declared.
             if len(node.pipe.decl) > 1:
                 raise self.errorf(f"can't use {format_value(value)} to iterate over more than one variable")
-            return [(i, i) for i in range(int(value))]
+            numbers = range(int(value))
+            return len(numbers), zip(numbers, numbers, strict=True)
         raise self.errorf(f"range can't iterate over {format_value(value)}")
 
-    def _iterate(self, node: BranchNode, items: list[tuple[object, object]], boxed: bool) -> None:
+    def _iterate(self, node: BranchNode, items: Iterable[tuple[object, object]], boxed: bool) -> None:
         decl = node.pipe.decl
         mark = len(self.vars)
         saved_boxed_dot = self.boxed_dot
+        budget = self.budget
         for index, elem in items:
+            budget.steps -= 1
+            if budget.steps < 0:
+                self.node = node
+                raise self.limit_error(STEPS_EXCEEDED)
             self.boxed_dot = elem if boxed else NO_ARG
             if decl:
                 self._set_range_vars(node, index, elem, boxed)
@@ -150,7 +197,12 @@ class State(Evaluator):
         tree = self.lookup.trees.get(node.name)
         if tree is None or tree.root is None:
             raise self.errorf(f"template {go_quote(node.name)} not defined")
-        if self.depth == MAX_EXEC_DEPTH:
-            raise self.errorf(f"exceeded maximum template depth ({MAX_EXEC_DEPTH})")
+        budget = self.budget
+        if budget.depth >= MAX_TEMPLATE_DEPTH:
+            raise self.limit_error(TEMPLATE_DEPTH_EXCEEDED)
         value = self.eval_pipeline(dot, node.pipe)
-        State(self.lookup, tree, self.out, value, self.depth + 1).walk(value, tree.root)
+        budget.depth += 1
+        try:
+            State(self.lookup, tree, self.out, value).walk(value, tree.root)
+        finally:
+            budget.depth -= 1

@@ -7,10 +7,13 @@ import math
 from decimal import Decimal
 
 from .gotypes import MISSING, is_int, struct_fields, type_name
+from .limits import check_expanded_size
 
 
 def go_quote(text: str, quote: str = '"', ascii_only: bool = False) -> str:
     """strconv.Quote (or QuoteToASCII): printable runes kept, others escaped the Go way."""
+    if text.isascii() and text.isprintable() and quote not in text and "\\" not in text:
+        return quote + text + quote  # nothing to escape (the common case)
     out = [quote]
     for ch in text:
         out.append(_quote_rune(ch, quote, ascii_only))
@@ -147,7 +150,14 @@ def sort_map_keys(keys: list[object]) -> list[object]:
 
 
 def format_value(value: object, verb: str = "v") -> str:
-    """%v (and the element-wise %d, %s, … through ``verb``) of one value."""
+    """%v (and the element-wise %d, %s, … through ``verb``) of one value; raises LimitExceeded for a list or
+    map too big to print."""
+    if isinstance(value, list | tuple | dict):
+        check_expanded_size(value)
+    return _format(value, verb)
+
+
+def _format(value: object, verb: str) -> str:
     if value is None or value is MISSING:
         return "<nil>"
     if isinstance(value, str):
@@ -159,12 +169,10 @@ def format_value(value: object, verb: str = "v") -> str:
     if isinstance(value, float):
         return format_float(value, "g")
     if isinstance(value, list | tuple):
-        return "[" + " ".join(format_value(v, verb) for v in value) + "]"
+        return "[" + " ".join(_format(v, verb) for v in value) + "]"
     if isinstance(value, dict):
         keys = sort_map_keys(list(value))
-        return (
-            "map[" + " ".join(f"{format_value(k, verb)}:{format_value(value[k], verb)}" for k in keys) + "]"
-        )
+        return "map[" + " ".join(f"{_format(k, verb)}:{_format(value[k], verb)}" for k in keys) + "]"
     if isinstance(value, complex):
         return format_complex(value)
     return _format_object(value, verb)
@@ -176,7 +184,7 @@ def _format_object(value: object, verb: str) -> str:
         return str(go_string())
     fields = struct_fields(value)
     if fields is not None:
-        return "{" + " ".join(format_value(f, verb) for f in fields) + "}"
+        return "{" + " ".join(_format(f, verb) for f in fields) + "}"
     if callable(value):
         return "0x0"
     return str(value)
@@ -202,6 +210,11 @@ def sprintln(args: list[object]) -> str:
 
 def go_string_syntax(value: object) -> str:
     """%#v for the data model (Go-syntax representation)."""
+    check_expanded_size(value)
+    return _go_syntax(value)
+
+
+def _go_syntax(value: object) -> str:
     if value is None or value is MISSING:
         return "interface {}(nil)"
     if isinstance(value, str):
@@ -209,9 +222,9 @@ def go_string_syntax(value: object) -> str:
     if isinstance(value, bool | int | float):
         return format_value(value)
     if isinstance(value, list | tuple):
-        return type_name(value) + "{" + ", ".join(go_string_syntax(v) for v in value) + "}"
+        return type_name(value) + "{" + ", ".join(_go_syntax(v) for v in value) + "}"
     if isinstance(value, dict):
         keys = sort_map_keys(list(value))
-        body = ", ".join(f"{go_string_syntax(k)}:{go_string_syntax(value[k])}" for k in keys)
+        body = ", ".join(f"{_go_syntax(k)}:{_go_syntax(value[k])}" for k in keys)
         return type_name(value) + "{" + body + "}"
     return format_value(value)

@@ -8,6 +8,7 @@ import math
 
 from .gofmt import format_float, quote_rune
 from .gotypes import MISSING, AnyKeyMap, is_int, struct_fields, type_name
+from .limits import check_expanded_size
 
 
 class JsonError(Exception):
@@ -48,7 +49,9 @@ def _float(value: float) -> str:
 
 
 def encode(value: object, *, escape_html: bool = True, indent: str | None = None) -> str:
-    """json.Marshal (or MarshalIndent with ``indent``); raises JsonError like Go's unsupported types."""
+    """json.Marshal (or MarshalIndent with ``indent``); raises JsonError like Go's unsupported types, and
+    LimitExceeded for a value too big to encode."""
+    check_expanded_size(value)
     return _encode(value, escape_html, indent, 0)
 
 

@@ -15,6 +15,9 @@ from .gofmt import (
     quote_rune,
 )
 from .gotypes import MISSING, is_int, type_name
+from .limits import MAX_STRING_SIZE, check_expanded_size, check_size
+
+_TOO_LARGE = 1_000_000  # fmt's tooLarge: a width or precision stays below about 10 million
 
 
 @dataclass(slots=True)
@@ -231,6 +234,7 @@ class _Scanner:
 
     def run(self) -> str:
         end = len(self.fmt)
+        size = counted = 0
         while self.i < end:
             start = self.i
             while self.i < end and self.fmt[self.i] != "%":
@@ -241,6 +245,10 @@ class _Scanner:
                 break
             self.i += 1
             self._directive()
+            size += sum(len(piece) for piece in self.out[counted:])
+            counted = len(self.out)
+            if size > MAX_STRING_SIZE:  # many wide directives: stop before joining them
+                check_size(size)
         if not self.reordered and self.arg_num < len(self.args):
             extra = [
                 "<nil>" if a is None or a is MISSING else f"{type_name(a)}={format_value(a)}"
@@ -299,6 +307,9 @@ class _Scanner:
     def _number(self) -> int | None:
         start = self.i
         while self.i < len(self.fmt) and self.fmt[self.i].isdigit():
+            if self.i - start >= 7 and int(self.fmt[start : self.i]) > _TOO_LARGE:
+                self.i = len(self.fmt)  # fmt's parsenum: "crazy long number", the rest is consumed
+                return None
             self.i += 1
         return int(self.fmt[start : self.i]) if self.i > start else None
 
@@ -310,7 +321,7 @@ class _Scanner:
         value = self.args[self.arg_num]
         self.arg_num += 1
         assert isinstance(value, int)
-        return int(value)
+        return int(value) if -_TOO_LARGE <= value <= _TOO_LARGE else None
 
     def _width(self, flags: Flags, after_index: bool) -> bool:
         if self.i < len(self.fmt) and self.fmt[self.i] == "*":
@@ -360,4 +371,6 @@ class _Scanner:
 
 
 def sprintf(fmt: str, args: list[object]) -> str:
+    for arg in args:
+        check_expanded_size(arg)
     return _Scanner(fmt, args).run()

@@ -9,6 +9,7 @@ type checks (``expected int; got int64``) and ``typeOf`` depend on it. ``MISSING
 from __future__ import annotations
 
 import dataclasses
+import inspect
 from typing import Final, TypeGuard
 
 
@@ -153,3 +154,14 @@ def truth(value: object) -> bool:
     if isinstance(value, int | float | complex | str | list | tuple | dict):
         return bool(value)
     return True
+
+
+def is_method(receiver: object, name: str) -> bool:
+    """A Go method is a function defined on the object's class; a callable stored on the instance is a
+    func-valued field (templates call it with ``call``), as in Go."""
+    if name in getattr(receiver, "__dict__", ()):
+        return False
+    attribute = inspect.getattr_static(type(receiver), name, None)
+    if isinstance(attribute, staticmethod | classmethod):
+        return True
+    return inspect.isfunction(attribute) or (inspect.ismethoddescriptor(attribute) and callable(attribute))

@@ -7,6 +7,7 @@ order."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from .scanner import (
     LEFT_COMMENT,
@@ -322,6 +323,11 @@ def lex_number(lx: Lexer) -> StateFn | None:
 
 def lex(text: str, *, break_ok: bool = True, continue_ok: bool = True) -> list[Item]:
     return Lexer(text, break_ok=break_ok, continue_ok=continue_ok).run(lex_text)
+
+
+def lex_stream(text: str, *, break_ok: bool = True, continue_ok: bool = True) -> Iterator[Item]:
+    """The items of ``text`` lexed on demand; after EOF or an ERROR item, that item repeats forever."""
+    return Lexer(text, break_ok=break_ok, continue_ok=continue_ok).stream(lex_text)
 
 
 _QUOTED_STATES: dict[str, StateFn] = {'"': lex_quote, "`": lex_raw_quote, "$": lex_variable, "'": lex_char}

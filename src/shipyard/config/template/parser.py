@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Container
+from typing import TypeVar
 
+from .errors import TemplateLimitError
+from .limits import MAX_PARSE_DEPTH, PARSE_DEPTH_EXCEEDED
 from .literals import unquote
 from .nodes import (
     ActionNode,
@@ -34,6 +37,7 @@ from .tokens import Item, ItemType
 from .tokenstream import TokenStream, Tree, is_empty_tree
 
 I = ItemType  # noqa: E741 - short alias keeps the many token checks readable
+_N = TypeVar("_N", bound=Node)
 
 
 class Parser(TokenStream):
@@ -48,6 +52,7 @@ class Parser(TokenStream):
         # Per-tree state (Go keeps it in each Tree; definitions are parsed with a fresh one and restored).
         self.vars: list[str] = ["$"]
         self.range_depth = 0
+        self.depth = 0  # parentheses and block bodies being parsed (MAX_PARSE_DEPTH)
 
     # --- top level
     # --------------------------------------------------------------------------------------------
@@ -219,8 +224,21 @@ class Parser(TokenStream):
 
     # --- control structures -------------------------------------------------------------------------------
 
+    def nested(self, parse: Callable[[], _N]) -> _N:
+        """Parse one more level of parentheses or block body (recursion that MAX_PARSE_DEPTH bounds)."""
+        if self.depth >= MAX_PARSE_DEPTH:
+            raise TemplateLimitError(self.errorf(PARSE_DEPTH_EXCEEDED).message, reason=PARSE_DEPTH_EXCEEDED)
+        self.depth += 1
+        try:
+            return parse()
+        finally:
+            self.depth -= 1
+
     def branch_control(self, context: str) -> Node:
         """if / range / with, including ``else if`` and ``else with`` chains."""
+        return self.nested(lambda: self._branch(context))
+
+    def _branch(self, context: str) -> Node:
         mark = len(self.vars)
         try:
             pipe = self.pipeline(context, I.RIGHT_DELIM)
@@ -272,7 +290,7 @@ class Parser(TokenStream):
             return root
 
         tree = Tree(name, self.parse_name, self.text)
-        tree.root = self._with_fresh_scope(body)
+        tree.root = self.nested(lambda: self._with_fresh_scope(body))
         self._add(tree)
         return TemplateNode(token.pos, token.line, name, pipe)
 
@@ -352,7 +370,7 @@ class Parser(TokenStream):
             except ValueError as err:
                 raise self.errorf(str(err)) from None
         if typ == I.LEFT_PAREN:
-            return self.pipeline("parenthesized pipeline", I.RIGHT_PAREN)
+            return self.nested(lambda: self.pipeline("parenthesized pipeline", I.RIGHT_PAREN))
         if typ in (I.STRING, I.RAW_STRING):
             return StringNode(token.pos, token.val, self._unquote(token.val))
         self.backup()

@@ -3,7 +3,7 @@ classes and sub-scanners (numbers, quoted text) the state functions in lexer.py 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from .tokens import Item, ItemType
 
@@ -70,6 +70,23 @@ class Lexer:
         except LexError:
             pass
         return self.items
+
+    def stream(self, start: StateFn) -> Iterator[Item]:
+        """The items as the state functions emit them, a few dozen at a time, so the parser can stop early
+        (at its depth limit, say) without lexing the rest; the last item (EOF or ERROR) repeats forever."""
+        state: StateFn | None = start
+        items = self.items
+        while state is not None:
+            try:
+                while state is not None and len(items) < 64:
+                    state = state(self)
+            except LexError:
+                state = None
+            last = items[-1]
+            yield from items
+            items.clear()
+        while True:
+            yield last
 
     # --- primitives ----------------------------------------------------------------------------------------
 

@@ -48,14 +48,25 @@ def fail(msg: str) -> str:
 
 def deep_equal(a: object, b: object) -> bool:
     """reflect.DeepEqual for the data model: same Go type and equal contents."""
+    return _deep_equal(a, b, set())
+
+
+def _deep_equal(a: object, b: object, visited: set[tuple[int, int]]) -> bool:
     if (a is None or a is MISSING) or (b is None or b is MISSING):
         return (a is None or a is MISSING) and (b is None or b is MISSING)
     if type_name(a) != type_name(b):
         return False
+    if isinstance(a, list | tuple | dict) and isinstance(b, list | tuple | dict):
+        # Like Go: the same list or map is equal to itself, and a pair already being compared counts as
+        # equal (so lists that share sub-lists compare in linear, not exponential, time).
+        pair = (id(a), id(b)) if id(a) <= id(b) else (id(b), id(a))
+        if a is b or pair in visited:
+            return True
+        visited.add(pair)
     if isinstance(a, list | tuple) and isinstance(b, list | tuple):
-        return len(a) == len(b) and all(deep_equal(x, y) for x, y in zip(a, b, strict=True))
+        return len(a) == len(b) and all(_deep_equal(x, y, visited) for x, y in zip(a, b, strict=True))
     if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(deep_equal(a[k], b[k]) for k in a)
+        return a.keys() == b.keys() and all(_deep_equal(a[k], b[k], visited) for k in a)
     return a == b
 
 

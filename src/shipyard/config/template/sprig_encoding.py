@@ -20,6 +20,7 @@ from .goregexp import RegexpError, compile_go, expand_template, find_all, quote_
 from .gostrings import from_bytes, to_bytes
 from .gotypes import StrList
 from .goyaml import to_yaml
+from .limits import check_size
 from .signature import Map
 
 # --- regular expressions
@@ -159,6 +160,7 @@ def uuidv4() -> str:
 def _random(alphabet: str, count: int) -> str:
     if count < 0:
         return ""
+    check_size(count)
     return "".join(secrets.choice(alphabet) for _ in range(count))
 
 
@@ -179,6 +181,7 @@ def rand_ascii(count: int) -> str:
 
 
 def rand_bytes(count: int) -> str:
+    check_size(max(count, 0) * 4 // 3)
     return base64.b64encode(secrets.token_bytes(max(count, 0))).decode("ascii")
 
 

@@ -6,11 +6,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from .errors import GoError
-from .gotypes import MISSING, IntList, StrList, kind_name
+from .gotypes import MISSING, IntList, StrList, kind_name, type_name
+from .limits import check_length
 from .sprig_convert import to_int
 from .sprig_defaults import deep_equal, empty
 
 _NIL_DEREFERENCE = "runtime error: invalid memory address or nil pointer dereference"
+_HASHABLE = (str, int, float, bool)
 
 
 def _items(value: object, action: str) -> list[object]:
@@ -78,9 +80,24 @@ def compact(lst: object) -> list[object]:
 
 
 def uniq(lst: object) -> list[object]:
+    """First occurrences under reflect.DeepEqual: plain scalars by (Go type, value) in a set, so a long list
+    costs linear time; other values (and NaN, never equal to itself) by comparison."""
     result: list[object] = []
+    seen: set[tuple[str, object]] = set()
+    others: list[object] = []
     for item in _items(lst, "find uniq on"):
-        if not any(deep_equal(item, seen) for seen in result):
+        if item is None or item is MISSING:
+            key: tuple[str, object] | None = ("nil", None)
+        elif isinstance(item, _HASHABLE) and item == item:
+            key = (type_name(item), item)
+        else:
+            key = None
+        if key is not None:
+            if key not in seen:
+                seen.add(key)
+                result.append(item)
+        elif not any(deep_equal(item, other) for other in others):
+            others.append(item)
             result.append(item)
     return result
 
@@ -92,7 +109,11 @@ def without(lst: object, *omit: object) -> list[object]:
 def has(needle: object, haystack: object) -> bool:
     if haystack is None or haystack is MISSING:
         return False
-    return any(deep_equal(needle, x) for x in _items(haystack, "find has on"))
+    items = _items(haystack, "find has on")
+    if isinstance(needle, _HASHABLE) and needle == needle:  # a plain scalar: same Go type and value
+        kind = type(needle)
+        return any(type(x) is kind and x == needle for x in items)
+    return any(deep_equal(needle, x) for x in items)
 
 
 def slice_(lst: object, *indices: object) -> object:
@@ -116,14 +137,17 @@ def concat(*lists: object) -> list[object]:
             raise GoError(_NIL_DEREFERENCE)
         if not isinstance(lst, list | tuple):
             raise GoError(f"Cannot concat type {kind_name(lst)} as list")
+        check_length(len(result) + len(lst))
         result.extend(lst)
     return result
 
 
 def until_step(start: int, stop: int, step: int) -> IntList:
-    if stop < start:
-        return IntList(range(start, stop, step)) if step < 0 else IntList()
-    return IntList(range(start, stop, step)) if step > 0 else IntList()
+    if (stop < start and step >= 0) or (stop >= start and step <= 0):
+        return IntList()
+    numbers = range(start, stop, step)
+    check_length(len(numbers))
+    return IntList(numbers)
 
 
 def until(count: int) -> IntList:

@@ -19,6 +19,7 @@ from .gostrings import (
     to_bytes,
 )
 from .gotypes import MISSING, StrList, StrMap
+from .limits import check_length, check_size
 from .sprig_case import camel_case, kebabcase, snakecase, swap_case
 
 
@@ -144,7 +145,10 @@ def wrap_custom(s: str, width: int, newline: str, wrap_long: bool) -> str:
     width = max(width, 1)
     out: list[str] = []
     offset = 0
+    inserted = len(s)  # an upper bound of the result's size: a long separator may be inserted many times
     while len(s) - offset > width:
+        inserted += len(newline)
+        check_size(inserted)
         if s[offset] == " ":
             offset += 1
             continue
@@ -200,6 +204,7 @@ def cat(*values: object) -> str:
 
 
 def indent(spaces: int, v: str) -> str:
+    check_size(len(v) + max(spaces, 0) * (v.count("\n") + 1))
     pad = " " * max(spaces, 0)
     return pad + v.replace("\n", "\n" + pad)
 
@@ -211,7 +216,10 @@ def nindent(spaces: int, v: str) -> str:
 def replace(old: str, new: str, src: str) -> str:
     if old == "":
         # strings.Replace with an empty old inserts new around every rune.
+        check_size(len(src) + (len(src) + 1) * len(new))
         return new + new.join(src) + new if src else new
+    if len(new) > len(old):
+        check_size(len(src) + src.count(old) * (len(new) - len(old)))
     return src.replace(old, new)
 
 
@@ -228,6 +236,8 @@ def go_split(orig: str, sep: str, n: int = -1) -> list[str]:
     """strings.SplitN (n < 0: all; n == 0: none; sep "": one piece per rune)."""
     if n == 0:
         return []
+    pieces = len(orig) if sep == "" else orig.count(sep) + 1
+    check_length(min(pieces, n) if n > 0 else pieces)
     if sep == "":
         runes = list(orig)
         if 0 < n < len(runes):
@@ -260,12 +270,15 @@ def to_strings(v: object) -> StrList:
 
 
 def join(sep: str, v: object) -> str:
-    return sep.join(to_strings(v))
+    strings = to_strings(v)
+    check_size(sum(map(len, strings)) + len(sep) * max(len(strings) - 1, 0))
+    return sep.join(strings)
 
 
 def repeat(count: int, s: str) -> str:
     if count < 0:
         raise GoError("strings: negative Repeat count")
+    check_size(count * len(s))
     return s * count
 
 

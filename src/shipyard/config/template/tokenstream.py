@@ -4,7 +4,7 @@ plus the parse result type."""
 from __future__ import annotations
 
 from .errors import TemplateError
-from .lexer import lex
+from .lexer import lex_stream
 from .nodes import CommentNode, ListNode, Node, TextNode
 from .tokens import Item, ItemType
 
@@ -39,23 +39,22 @@ class TokenStream:
     def __init__(self, name: str, text: str, *, break_ok: bool, continue_ok: bool) -> None:
         self.parse_name = name
         self.text = text
-        items = lex(text, break_ok=break_ok, continue_ok=continue_ok)
-        self._items = iter(items)
-        self._last = items[-1]
-        self.token: list[Item] = [self._last, self._last, self._last]
+        self._items = lex_stream(text, break_ok=break_ok, continue_ok=continue_ok)
+        start = Item(ItemType.EOF, 0, "", 1)  # replaced by the first token before any use
+        self.token: list[Item] = [start, start, start]
         self.peek_count = 0
         self.action_line = 0
 
     # --- token stream (Go's next/backup/peek with a three-token buffer) ------------------------------------
 
     def _fetch(self) -> Item:
-        return next(self._items, self._last)
+        return next(self._items)
 
     def next(self) -> Item:
         if self.peek_count > 0:
             self.peek_count -= 1
             return self.token[self.peek_count]
-        token = self.token[0] = next(self._items, self._last)
+        token = self.token[0] = next(self._items)
         return token
 
     def backup(self) -> None:
@@ -84,7 +83,7 @@ class TokenStream:
                 self.peek_count -= 1
                 token = self.token[self.peek_count]
             else:
-                token = self.token[0] = next(self._items, self._last)
+                token = self.token[0] = next(self._items)
             if token.typ != _SPACE:
                 return token
 
