@@ -297,19 +297,25 @@ Image = DockerfileImage | StapelImage
 class WerfConfig:
     meta: Meta
     images: tuple[Image, ...]
+    # name → image, built once: validation and planning look images up per relation (linear scans made a
+    # 1,000-image config quadratic to load)
+    _by_name: Mapping[str, Image] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        by_name: dict[str, Image] = {}
+        for image in self.images:
+            by_name.setdefault(image.name, image)  # the first wins, as the linear scan did
+        object.__setattr__(self, "_by_name", by_name)
 
     @property
     def image_names(self) -> tuple[str, ...]:
         return tuple(image.name for image in self.images)
 
     def image(self, name: str) -> Image:
-        for image in self.images:
-            if image.name == name:
-                return image
-        raise KeyError(name)
+        return self._by_name[name]
 
     def has_image(self, name: str) -> bool:
-        return any(image.name == name for image in self.images)
+        return name in self._by_name
 
     def cache_version(self, image: Image) -> str:
         """werf-internals §1.3: the image's cacheVersion, else the meta's build.cacheVersion."""
