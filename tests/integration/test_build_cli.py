@@ -285,26 +285,57 @@ def test_plan_knows_final_tags_before_building(project: Project) -> None:
         assert planned[name]["stages"][0]["stored"] is True
 
 
+def build_on_hosts(project: Project, tmp_path: Path, hosts: int, *extra: str) -> list[dict[str, object]]:
+    """`hosts` builds started together, each with its own SHIPYARD_HOME (no shared file lock, own image
+    store, as on separate machines); returns their reports."""
+    processes, reports = [], []
+    for host in range(hosts):
+        report_path = tmp_path / f"report-{host}.json"
+        env = {**project.env(), "SHIPYARD_HOME": str(tmp_path / f"host-{host}")}
+        command = [sys.executable, "-m", "shipyard", "build", "--repo", project.repo, *extra, "--dir",
+                   str(project.path), "--save-build-report", "--build-report-path", str(report_path)]
+        processes.append(subprocess.Popen(command, env=env, stdout=subprocess.PIPE,
+                                          stderr=subprocess.STDOUT, text=True))
+        reports.append(report_path)
+    outputs = [process.communicate(timeout=300)[0] for process in processes]
+    assert all(process.returncode == 0 for process in processes), outputs
+    return [json.loads(path.read_text()) for path in reports]
+
+
+def final_tags(report_document: dict[str, object]) -> dict[str, object]:
+    return {name: image_record(report_document, name)["DockerTag"] for name in ("app", "tool")}
+
+
 @pytest.mark.parametrize("service", ["http", "redis"])
-def test_builders_on_two_hosts_publish_each_digest_once_through_a_lock_service(
+def test_four_hosts_publish_each_digest_once_through_a_lock_service(
         project: Project, tmp_path: Path, service: str) -> None:
-    # Two SHIPYARD_HOMEs stand for two hosts: they share no file lock, only the lock service.
     with contextlib.ExitStack() as stack:
         if service == "http":
             address = stack.enter_context(running_lock_server(lease_ttl=10.0)).url
         else:
             address = stack.enter_context(running_redis(tmp_path / "redis")).url
-        processes = []
-        for host in ("host-a", "host-b"):
-            env = {**project.env(), "SHIPYARD_HOME": str(tmp_path / host)}
-            command = [sys.executable, "-m", "shipyard", "build", "--repo", project.repo,
-                       "--synchronization", address, "--dir", str(project.path)]
-            processes.append(subprocess.Popen(command, env=env, stdout=subprocess.PIPE,
-                                              stderr=subprocess.STDOUT, text=True))
-        outputs = [process.communicate(timeout=300)[0] for process in processes]
-        assert all(process.returncode == 0 for process in processes), outputs
+        reports = build_on_hosts(project, tmp_path, 4, "--synchronization", address)
     stage_tags = [tag for tag in registry_tags(project.repo) if len(tag) == 70]
     digests = [tag.split("-")[0] for tag in stage_tags]
     assert len(digests) == 2 and len(set(digests)) == 2, stage_tags
+    assert all(final_tags(report) == final_tags(reports[0]) for report in reports)
+    assert sum(image_record(r, name)["Rebuilt"] is True for r in reports for name in ("app", "tool")) == 2
     if service == "http":
         assert any(tag.startswith("client-id-") for tag in registry_tags(project.repo))
+
+
+def test_without_a_lock_service_hosts_duplicate_work_but_the_oldest_stage_wins(
+        project: Project, tmp_path: Path) -> None:
+    build_on_hosts(project, tmp_path, 4)
+    stage_tags = sorted(tag for tag in registry_tags(project.repo) if len(tag) == 70)
+    by_digest: dict[str, list[str]] = {}
+    for tag in stage_tags:
+        by_digest.setdefault(tag.split("-")[0], []).append(tag)
+    assert len(by_digest) == 2
+    duplicates = len(stage_tags) - len(by_digest)
+    print(f"no lock service: {len(stage_tags)} stage tags for 2 digests, {duplicates} duplicate builds")
+    # Whatever was duplicated, every later build settles on the oldest stage of each digest.
+    after = report(project)
+    for name in ("app", "tool"):
+        tag = str(image_record(after, name)["DockerTag"])
+        assert tag == min(by_digest[tag.split("-")[0]], key=lambda t: int(t.split("-")[1]))
