@@ -13,7 +13,7 @@ from shipyard.backends.base import RegistryAccess
 from shipyard.backends.buildah import BuildahBackend
 from shipyard.backends.process import stop_all
 from shipyard.build import BuildSettings, Conveyor, ImageOutcome, TaskKey, image_record, task_graph
-from shipyard.config.model import WerfConfig
+from shipyard.config.model import DockerfileImage, WerfConfig
 from shipyard.config.validate import relations
 from shipyard.errors import ShipyardError, UsageError
 from shipyard.gitrepo import Snapshot
@@ -121,6 +121,23 @@ def build_tasks(config: WerfConfig, names: Sequence[str], planner: Planner,
             for platform in target_platforms(config.image(name), config, cli_platforms)]
 
 
+def build_dependencies(config: WerfConfig, names: Sequence[str]) -> dict[str, set[str]]:
+    """werf.yaml's relations, plus: images built from one Dockerfile wait for the first of them, so buildah's
+    layer cache builds their shared stages once (werf gets this from staged stage images; the seed's
+    frontend / frontend-assets example)."""
+    selected = set(names)
+    dependencies = {name: related & selected for name, related in relations(config).items()}
+    first_of_dockerfile: dict[tuple[str, str], str] = {}
+    for name in names:
+        image = config.image(name)
+        if isinstance(image, DockerfileImage):
+            key = (image.context, image.dockerfile)
+            first = first_of_dockerfile.setdefault(key, name)
+            if first != name:
+                dependencies[name].add(first)
+    return dependencies
+
+
 def tasks_limit(options: dict[str, Any]) -> int:
     """--parallel=false builds one image at a time; --parallel-tasks-limit <= 0 means no limit."""
     if not options.get("parallel", True) or options.get("no_parallel"):
@@ -137,7 +154,7 @@ def run_build(options: dict[str, Any], config: WerfConfig, names: Sequence[str],
         raise CustomTagsNeedRepoError()
     validate_custom_tags(custom_tags, [name for name in names if config.image(name).final])
     tasks = build_tasks(config, names, planner, options)
-    dependencies = {name: related & set(names) for name, related in relations(config).items()}
+    dependencies = build_dependencies(config, names)
     limit = tasks_limit(options)
     finals = {name: config.image(name).final for name in names}
     output.print_concurrent_plan(execution_sets(tasks, task_graph(tasks, dependencies)), finals, limit)

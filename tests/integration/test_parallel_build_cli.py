@@ -180,3 +180,56 @@ def test_a_terminal_gets_a_live_line_per_running_image(tmp_path: Path, registry_
     screen = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", done.stdout)
     assert re.search(r"a/dockerfile\s+building\s+\d+\.\ds", screen), screen
     assert "a/dockerfile: Built and published" in screen and "b/dockerfile: Built and published" in screen
+
+
+SEED_WERF_YAML = """\
+project: seed
+configVersion: 1
+---
+image: backend
+dockerfile: Dockerfile
+context: backend
+args: {{BASE_IMAGE: {base}}}
+---
+image: frontend
+dockerfile: Dockerfile
+context: frontend
+target: application
+args: {{BASE_IMAGE: {base}}}
+---
+image: frontend-assets
+dockerfile: Dockerfile
+context: frontend
+target: assets
+args: {{BASE_IMAGE: {base}}}
+"""
+FRONTEND_DOCKERFILE = """\
+ARG BASE_IMAGE
+FROM $BASE_IMAGE AS application
+RUN sleep 2 && mkdir -p /app/public && date +%s%N > /app/public/compiled.txt
+
+FROM $BASE_IMAGE AS assets
+COPY --from=application /app/public /srv/assets
+"""
+
+
+def test_seed_example_builds_the_shared_dockerfile_stage_once(tmp_path: Path, registry_repo: str,
+                                                              base: str) -> None:
+    files = {"werf.yaml": SEED_WERF_YAML.format(base=base), "frontend/Dockerfile": FRONTEND_DOCKERFILE,
+             "backend/Dockerfile": SLEEPY.format(name="backend")}
+    project = new_project(tmp_path, registry_repo, files)
+    report_path = tmp_path / "report.json"
+    done = project.shipyard("--save-build-report", "--build-report-path", str(report_path))
+    assert done.returncode == 0, done.stdout + done.stderr
+    plan = done.stdout.split("Set #1:")
+    assert "image backend" in plan[0] and "image frontend\n" in plan[0] and "frontend-assets" in plan[1]
+    images = json.loads(report_path.read_text())["Images"]
+    inside: dict[str, str] = {}
+    paths = {"frontend": "/app/public/compiled.txt", "frontend-assets": "/srv/assets/compiled.txt"}
+    for name, path in paths.items():
+        container = project.buildah("from", "--tls-verify=false", images[name]["DockerImageName"]).strip()
+        try:
+            inside[name] = project.buildah("run", container, "--", "cat", path)
+        finally:
+            project.buildah("rm", container)
+    assert inside["frontend"] == inside["frontend-assets"], "the application stage ran once, for both images"
