@@ -52,14 +52,24 @@ restored afterwards, so these limits trip before Python's own.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import importlib
+from typing import TYPE_CHECKING, Any
 
+# Errors are cheap and needed by callers that may never render (a werf.yaml without actions); the engine
+# (~70 ms of imports: sprig, parser, executor) loads on first use of anything else (PEP 562).
 from .errors import GoError, TemplateError, TemplateLimitError
-from .gotime import GoTime
-from .gotypes import MISSING, Int64
-from .sprig import sprig_functions
-from .template import TemplateSet
-from .werf import tpl_name, werf_functions
+
+if TYPE_CHECKING:
+    from .engine import new_template_set, render
+    from .gotime import GoTime
+    from .gotypes import MISSING, Int64
+    from .template import TemplateSet
+    from .werf import tpl_name
+
+_LAZY = {
+    "new_template_set": ".engine", "render": ".engine", "GoTime": ".gotime", "MISSING": ".gotypes",
+    "Int64": ".gotypes", "TemplateSet": ".template", "tpl_name": ".werf",
+}
 
 __all__ = [
     "MISSING",
@@ -75,30 +85,9 @@ __all__ = [
 ]
 
 
-def new_template_set(
-    name: str = "werf.yaml",
-    functions: Mapping[str, Callable[..., object]] | None = None,
-    templates: Mapping[str, str] | None = None,
-) -> TemplateSet:
-    """A set with sprig, werf's functions and ``functions`` (which win), with ``templates`` parsed in."""
-    template_set = TemplateSet(name, sprig_functions())
-    template_set.add_functions(werf_functions(template_set))
-    template_set.add_functions(functions or {})
-    for template_name, text in (templates or {}).items():
-        template_set.parse(template_name, text)
-    return template_set
-
-
-def render(
-    text: str,
-    *,
-    name: str = "werf.yaml",
-    data: object = None,
-    functions: Mapping[str, Callable[..., object]] | None = None,
-    templates: Mapping[str, str] | None = None,
-) -> str:
-    """Render ``text`` as the template ``name``; ``templates`` (e.g. ``.werf/**/*.tmpl`` by relative path) are
-    parsed first, so definitions in ``text`` win. Raises TemplateError with Go's message on any failure."""
-    template_set = new_template_set(name, functions, templates)
-    template_set.parse(name, text)
-    return template_set.execute(name, data)
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+    globals()[name] = value
+    return value
