@@ -155,14 +155,22 @@ def logout(**options: Any) -> None:
               type=click.FloatRange(min=0, min_open=True),
               help="Seconds a lock outlives its last lease renewal. werf clients renew every 3 s: keep it "
                    "well above that.")
-def synchronization(host: str, port: int, lease_ttl: float) -> None:
+@click.option("--redis", "redis_url", envvar="SHIPYARD_SYNCHRONIZATION_REDIS", default=None,
+              metavar="redis://[:PASSWORD@]HOST:PORT[/DB]",
+              help="Keep leases in Redis instead of memory, so several servers behind a load balancer share "
+                   "them. Prefer SHIPYARD_SYNCHRONIZATION_REDIS: it keeps the password out of `ps`.")
+@click.option("--token", envvar="SHIPYARD_SYNCHRONIZATION_TOKEN", default=None,
+              help="Require `Authorization: Bearer TOKEN` on every request but GET / and /health. Prefer "
+                   "SHIPYARD_SYNCHRONIZATION_TOKEN: it keeps the token out of `ps`. TLS: use a proxy.")
+def synchronization(host: str, port: int, lease_ttl: float, redis_url: str | None, token: str | None) -> None:
     """Run the lock server (werf's `werf synchronization` HTTP API) until SIGTERM or Ctrl-C."""
     from shipyard.errors import ShipyardError
 
     try:
         from shipyard.locks.server import serve
 
-        serve(host, port, lease_ttl=lease_ttl, announce=lambda line: click.echo(line, err=True))
+        serve(host, port, lease_ttl=lease_ttl, redis_url=redis_url or None, token=token or None,
+              announce=lambda line: click.echo(line, err=True))
     except ShipyardError as error:
         click.echo(f"Error: {error.render()}", err=True)
         sys.exit(error.exit_code)

@@ -1,6 +1,7 @@
 """The Locker contract (locks/base.py) kept by every locker: file (flock), HTTP (a real `shipyard
-synchronization` process) and Redis (a real redis-server). Leased lockers run with a short TTL (1-1.5 s) so
-that expiry is observable within the test budget; the rules are the same as with werf's 10 s."""
+synchronization` process), Redis (a real redis-server) and Kubernetes (ConfigMap annotations on the fake API
+server of tests/support/fake_kubernetes.py: no real cluster runs here). Leased lockers run with a short TTL
+(1-1.5 s) so that expiry is observable within the test budget; the rules are the same as with werf's 10 s."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ import pytest
 
 from shipyard.locks import Locker, LockTimeoutError, held
 from shipyard.locks.lease import LeaseTiming
+from support.fake_kubernetes import FakeKubernetes, kubeconfig_yaml, running_fake_kubernetes
 from support.lock_services import (
     LockServer,
     RedisServer,
@@ -31,6 +33,8 @@ from support.lock_services import (
 NAME = "demo-app.6f40fd07cdb62e03d7238e1fccb3341379bcd677ff6d7575317f3783"
 HTTP_TIMING = LeaseTiming(ttl=1.5, renew=0.25, poll=0.05, first_poll=0.05)
 REDIS_TIMING = LeaseTiming(ttl=1.0, renew=0.2, poll=0.05, first_poll=0.01)
+KUBE_TIMING = LeaseTiming(ttl=1.5, renew=0.25, poll=0.05, first_poll=0.02)
+KUBE_TOKEN = "contract-token"
 SLACK = 0.75  # scheduling noise on a busy 2-core CI machine
 
 
@@ -65,7 +69,13 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
         yield server
 
 
-@pytest.fixture(params=["file", "http", "redis"])
+@pytest.fixture(scope="module")
+def fake_kubernetes() -> Iterator[FakeKubernetes]:
+    with running_fake_kubernetes(token=KUBE_TOKEN) as server:
+        yield server
+
+
+@pytest.fixture(params=["file", "http", "redis", "kubernetes"])
 def kind(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[Kind]:
     spec: dict[str, Any] = {"kind": request.param, "name": NAME}
     if request.param == "file":
@@ -75,6 +85,14 @@ def kind(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[Kind]:
         server: LockServer = request.getfixturevalue("lock_server")
         spec |= {"url": server.url, "client_id": str(uuid.uuid4()), "timing": dataclasses.asdict(HTTP_TIMING)}
         made = Kind("http", spec, HTTP_TIMING.ttl + HTTP_TIMING.poll, HTTP_TIMING.poll)
+    elif request.param == "kubernetes":
+        kube: FakeKubernetes = request.getfixturevalue("fake_kubernetes")
+        config = tmp_path / "kubeconfig"
+        config.write_text(kubeconfig_yaml(kube.url, token=KUBE_TOKEN))
+        namespace = f"t{secrets.token_hex(4)}"  # a fresh namespace: the locker creates it and the ConfigMap
+        spec |= {"address": f"kubernetes://{namespace}@{config}", "project": NAME.split(".")[0],
+                 "timing": dataclasses.asdict(KUBE_TIMING), "conflict_retry": 0.02}
+        made = Kind("kubernetes", spec, KUBE_TIMING.ttl + KUBE_TIMING.poll, KUBE_TIMING.poll)
     else:
         redis: RedisServer = request.getfixturevalue("redis_server")
         spec |= {"url": redis.url, "prefix": f"shipyard:t{secrets.token_hex(4)}:locks:",

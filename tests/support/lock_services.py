@@ -62,18 +62,24 @@ class LockServer:
     process: subprocess.Popen[str]
     lease_ttl: float
     output: list[str]  # what it printed after the "listening" line (drained, so the pipe never fills)
+    announcement: str = ""  # the "listening" line
 
     @property
     def port(self) -> int:
         return int(self.url.rsplit(":", 1)[1])
 
 
-def launch_lock_server(*, lease_ttl: float, port: int = 0, extra: tuple[str, ...] = ()) -> LockServer:
-    """`python -m shipyard synchronization` on 127.0.0.1 (port 0: the kernel picks a free one, no race)."""
+def launch_lock_server(*, lease_ttl: float, port: int = 0, extra: tuple[str, ...] = (),
+                       env: dict[str, str] | None = None) -> LockServer:
+    """`python -m shipyard synchronization` on 127.0.0.1 (port 0: the kernel picks a free one, no race);
+    `env` is added to this process's environment."""
+    import os
+
     command = [sys.executable, "-m", "shipyard", "synchronization", "--host", "127.0.0.1",
                "--port", str(port), "--lease-ttl", str(lease_ttl), *extra]
     process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE, text=True, preexec_fn=_die_with_parent)
+                               stderr=subprocess.PIPE, text=True, preexec_fn=_die_with_parent,
+                               env=os.environ | (env or {}))
     assert process.stderr is not None
     line = process.stderr.readline()  # the server announces itself once it listens
     found = _LISTENING.search(line)
@@ -83,12 +89,13 @@ def launch_lock_server(*, lease_ttl: float, port: int = 0, extra: tuple[str, ...
         pytest.fail(f"lock server did not start: {line}{rest}", pytrace=False)
     output: list[str] = []
     threading.Thread(target=lambda: output.extend(process.stderr or ()), daemon=True).start()
-    return LockServer(found.group(1), process, lease_ttl, output)
+    return LockServer(found.group(1), process, lease_ttl, output, line)
 
 
 @contextlib.contextmanager
-def running_lock_server(*, lease_ttl: float) -> Iterator[LockServer]:
-    server = launch_lock_server(lease_ttl=lease_ttl)
+def running_lock_server(*, lease_ttl: float, extra: tuple[str, ...] = (),
+                        env: dict[str, str] | None = None) -> Iterator[LockServer]:
+    server = launch_lock_server(lease_ttl=lease_ttl, extra=extra, env=env)
     try:
         yield server
     finally:
@@ -173,8 +180,9 @@ HOLDER = (
 
 
 def locker_from_spec(spec: dict[str, Any]) -> Any:
-    """`{"kind": "file", "locks_dir"}`, `{"kind": "http", "url", "client_id", "timing"}` or
-    `{"kind": "redis", "url", "prefix", "timing"}` → a locker (timing: LeaseTiming's fields)."""
+    """`{"kind": "file", "locks_dir"}`, `{"kind": "http", "url", "client_id", "timing"}`,
+    `{"kind": "redis", "url", "prefix", "timing"}` or `{"kind": "kubernetes", "address", "project", "timing",
+    "conflict_retry"}` → a locker (timing: LeaseTiming's fields)."""
     from shipyard.locks.file import FileLocker
     from shipyard.locks.http import HttpLocker
     from shipyard.locks.lease import LeaseTiming
@@ -187,6 +195,11 @@ def locker_from_spec(spec: dict[str, Any]) -> Any:
         return HttpLocker(spec["url"], spec["client_id"], timing=timing, retries=2, retry_delay=0.05)
     if spec["kind"] == "redis":
         return RedisLocker(spec["url"], prefix=spec["prefix"], timing=timing, retries=2, retry_delay=0.05)
+    if spec["kind"] == "kubernetes":
+        from shipyard.locks.kubernetes import KubernetesLocker
+
+        return KubernetesLocker(spec["address"], spec["project"], timing=timing,
+                                conflict_retry=spec["conflict_retry"], retries=2, retry_delay=0.05)
     raise ValueError(f"unknown locker kind {spec['kind']!r}")
 
 

@@ -6,6 +6,10 @@ a builder killed while holding a lock blocks others for at most that long. Reque
 `<server>/<clientID>/locker/...`; every builder of one project must use the same clientID, which werf keeps in
 the stages repository as a `client-id-<id>-<ts>` tag (`discover_client_id`).
 
+A server started with `--token` wants `Authorization: Bearer TOKEN`: the token is taken from the address's
+userinfo (`http://:TOKEN@HOST:PORT`) or else from $SHIPYARD_SYNCHRONIZATION_TOKEN, removed from the address
+before it is used or shown anywhere, and sent only in that header (use https:// beyond a trusted network).
+
 werf wraps the locker in a retry wrapper (10 attempts, 0–9 s apart). Here a request that fails to connect,
 times out or gets a 5xx is retried `retries` times with jittered exponential backoff from `retry_delay`
 (capped at 4 s: about 7.5 s in all by default), then fails with an error naming the server.
@@ -13,6 +17,7 @@ times out or gets a 5xx is retried `retries` times with jittered exponential bac
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 import urllib.parse
@@ -28,7 +33,10 @@ from shipyard.registry.reference import is_loopback
 
 CLIENT_ID_TAG_PREFIX = "client-id-"
 CLIENT_ID_SETTLE_SECONDS = 2.0  # werf sleeps this long before re-listing, so racing builders converge
+TOKEN_ENV = "SHIPYARD_SYNCHRONIZATION_TOKEN"
 _NOT_A_LOCK_SERVER_HINT = "is this a shipyard or werf synchronization server?"
+_TOKEN_HINT = (f"the server wants its bearer token: pass it as --synchronization=http://:TOKEN@HOST:PORT or "
+               f"in {TOKEN_ENV}")
 _UNREACHABLE_HINT = ("start one with `shipyard synchronization --host HOST --port PORT`, check the address, "
                      "or use --synchronization=:local when every build runs on this host")
 
@@ -46,19 +54,20 @@ class ClientIdRecords(Protocol):
 class HttpLocker(lease.LeasedLocker):
     """A Locker (see locks.base) backed by a lock server. Thread-safe; the constructor does no I/O.
 
-    `client_id=None` discovers it from `records` on first use. `timing` defaults to werf's (TTL 10 s, renew
-    every 3 s, poll every 2 s); `timing.ttl` must match the server's for lost-lease detection to be timely.
+    `client_id=None` discovers it from `records` on first use; `token`: see LockServerClient. `timing`
+    defaults to werf's (TTL 10 s, renew every 3 s, poll every 2 s); `timing.ttl` must match the server's for
+    lost-lease detection to be timely.
     """
 
     def __init__(self, server_url: str, client_id: str | None = None, *,
-                 records: ClientIdRecords | None = None,
+                 records: ClientIdRecords | None = None, token: str | None = None,
                  timing: lease.LeaseTiming | None = None, request_timeout: float = 10.0,
                  retries: int = 4, retry_delay: float = 0.5, settle_seconds: float = CLIENT_ID_SETTLE_SECONDS,
                  sleep: Callable[[float], None] = time.sleep) -> None:
         if client_id is None and records is None:
             raise ValueError("HttpLocker needs a client_id or the records to discover it from")
-        self.server = LockServerClient(server_url, request_timeout=request_timeout, retries=retries,
-                                       retry_delay=retry_delay, sleep=sleep)
+        self.server = LockServerClient(server_url, token=token, request_timeout=request_timeout,
+                                       retries=retries, retry_delay=retry_delay, sleep=sleep)
         self._leases = _HttpLeases(self.server, client_id, records, settle_seconds, sleep)
         super().__init__(self._leases, timing or lease.LeaseTiming(), sleep=sleep)
 
@@ -79,15 +88,24 @@ class Answer:
 
 
 class LockServerClient:
-    """JSON-over-POST to one lock server with bounded retries; errors become ShipyardError."""
+    """JSON-over-POST to one lock server with bounded retries; errors become ShipyardError.
 
-    def __init__(self, server_url: str, *, request_timeout: float = 10.0, retries: int = 4,
-                 retry_delay: float = 0.5, sleep: Callable[[float], None] = time.sleep) -> None:
-        url = httpx.URL(server_url)
+    `token` (else the URL's userinfo, else $SHIPYARD_SYNCHRONIZATION_TOKEN) is sent as a bearer token;
+    `url` is the address without it."""
+
+    def __init__(self, server_url: str, *, token: str | None = None, request_timeout: float = 10.0,
+                 retries: int = 4, retry_delay: float = 0.5,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        try:
+            url = httpx.URL(server_url)
+        except httpx.InvalidURL:
+            url = httpx.URL("invalid:")
         if url.scheme not in ("http", "https") or not url.host:
-            raise ShipyardError(f"invalid lock server address {server_url!r}",
+            raise ShipyardError(f"invalid lock server address {_without_userinfo(server_url)!r}",
                                 hint="use http://HOST:PORT or https://HOST[:PORT]")
-        self.url = server_url.rstrip("/")
+        token = token or url.password or url.username or os.environ.get(TOKEN_ENV) or None
+        self._headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self.url = str(url.copy_with(username=None, password=None)).rstrip("/")
         self._timeout, self._retries, self._retry_delay = request_timeout, retries, retry_delay
         self._sleep = sleep
         self._trust_env = not is_loopback(url.host)  # a proxy from the environment must not catch loopback
@@ -131,6 +149,10 @@ class LockServerClient:
             f"last: {failure}", hint=_UNREACHABLE_HINT)
 
     def _decode(self, response: httpx.Response, doing: str) -> dict[str, Any]:
+        if response.status_code == 401:
+            sent = "a wrong token" if self._headers else "no token"
+            raise ShipyardError(f"lock server {self.url} refused the request ({sent}): {doing} answered "
+                                "HTTP 401", hint=_TOKEN_HINT)
         if response.status_code != 200:
             raise ShipyardError(f"lock server {self.url}: {doing} answered HTTP {response.status_code}: "
                                 f"{response.text[:300]}", hint=_NOT_A_LOCK_SERVER_HINT)
@@ -150,7 +172,8 @@ class LockServerClient:
     def _http(self) -> httpx.Client:
         with self._client_guard:
             if self._client is None:
-                self._client = httpx.Client(timeout=self._timeout, trust_env=self._trust_env)
+                self._client = httpx.Client(timeout=self._timeout, trust_env=self._trust_env,
+                                            headers=self._headers)
             return self._client
 
 
@@ -203,6 +226,12 @@ class _HttpLeases:
     def _call(self, operation: str, body: dict[str, Any], doing: str) -> Answer:
         client_id = urllib.parse.quote(self.client_id(), safe="")
         return self._server.post(f"{client_id}/locker/{operation}", body, doing)
+
+
+def _without_userinfo(address: str) -> str:
+    scheme, separator, rest = address.partition("://")
+    host = rest.rpartition("@")[2]
+    return f"{scheme}{separator}***@{host}" if "@" in rest else address
 
 
 def _handle(name: str, lease_id: str) -> dict[str, Any]:

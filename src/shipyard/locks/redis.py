@@ -14,6 +14,7 @@ naming the server (never its password).
 
 from __future__ import annotations
 
+import copy
 import math
 import time
 import urllib.parse
@@ -87,6 +88,21 @@ class RedisLeases:
 
     def key(self, name: str) -> str:
         return self._prefix + name
+
+    def with_prefix(self, prefix: str) -> RedisLeases:
+        """The same server and connection pool, keys under `prefix` (the lock server: one per clientID)."""
+        other = copy.copy(self)
+        other._prefix = prefix
+        return other
+
+    def check(self) -> None:
+        """One PING; ShipyardError naming the server (never its password) when it does not answer."""
+        try:
+            self._redis.ping()
+        except RedisError as error:
+            raise ShipyardError(f"{self.where} does not answer: {error}",
+                                hint="check that redis-server runs there, the password and the database",
+                                ) from None
 
     def record(self, name: str) -> lease.Lease | None:
         """The stored lease of `name` (for inspection)."""

@@ -2,8 +2,12 @@
 
 * `:local` → FileLocker (flock under the shipyard home): builders on one host.
 * `http://HOST:PORT`, `https://…` → HttpLocker, a client of `shipyard synchronization` (or of
-  `werf synchronization`), with the clientID kept in the stages repository as werf keeps it.
+  `werf synchronization`), with the clientID kept in the stages repository as werf keeps it; a server started
+  with `--token` is reached as `http://:TOKEN@HOST:PORT` or with $SHIPYARD_SYNCHRONIZATION_TOKEN.
 * `redis://[:PASSWORD@]HOST:PORT[/DB]`, `rediss://…` → RedisLocker, keys under `shipyard:<project>:locks:`.
+* `kubernetes://NAMESPACE[:CONTEXT][@CONFIG_PATH|@base64:DATA]` → KubernetesLocker: annotations of ConfigMap
+  `werf-<project>` in NAMESPACE (default werf-synchronization), as werf keeps them. Not run against a real
+  cluster yet (see locks/kubernetes.py).
 * empty → `:local`. werf defaults to its public server https://synchronization.werf.io when the repo is
   remote; shipyard never talks to a public service unasked (and our machines have no network), so a remote
   repo gets `:local` too, with a warning that builders on other hosts are not synchronized.
@@ -26,7 +30,8 @@ if TYPE_CHECKING:
     from shipyard.registry.client import RegistryClient
 
 LOCAL = ":local"
-_SCHEMES = "':local', 'http://HOST:PORT', 'https://HOST[:PORT]' or 'redis://[:PASSWORD@]HOST:PORT[/DB]'"
+_SCHEMES = ("':local', 'http://HOST:PORT', 'https://HOST[:PORT]', 'redis://[:PASSWORD@]HOST:PORT[/DB]' or "
+            "'kubernetes://NAMESPACE[:CONTEXT][@CONFIG_PATH|@base64:DATA]'")
 NO_LOCK_SERVICE_WARNING = (
     "builds on other hosts are not synchronized with this one (--synchronization defaults to :local); "
     "for builders on several hosts sharing --repo, run `shipyard synchronization` and pass "
@@ -45,9 +50,8 @@ def make_locker(synchronization: str, *, repo: str, project: str,
             warn(NO_LOCK_SERVICE_WARNING)
         return FileLocker(locks_dir)
     scheme = address.partition("://")[0].lower() if "://" in address else ""
-    if scheme not in ("http", "https", "redis", "rediss"):
-        raise UsageError(f"unsupported --synchronization {_shown(address)!r}",
-                         hint=f"use {_SCHEMES} (kubernetes:// is not supported yet)")
+    if scheme not in ("http", "https", "redis", "rediss", "kubernetes"):
+        raise UsageError(f"unsupported --synchronization {_shown(address)!r}", hint=f"use {_SCHEMES}")
     if local_repo:
         raise UsageError(f"--synchronization={_shown(address)} needs a --repo: local storage is synchronized "
                          "with :local file locks",
@@ -56,6 +60,10 @@ def make_locker(synchronization: str, *, repo: str, project: str,
         from shipyard.locks.redis import RedisLocker, project_prefix
 
         return RedisLocker(address, prefix=project_prefix(project))
+    if scheme == "kubernetes":
+        from shipyard.locks.kubernetes import KubernetesLocker
+
+        return KubernetesLocker(address, project)
     from shipyard.locks.http import HttpLocker
 
     return HttpLocker(address, records=RegistryClientIdRecords(registry_client_factory, repo, project))
@@ -92,7 +100,10 @@ class RegistryClientIdRecords:
 
 
 def _shown(address: str) -> str:
-    """The address without a password, for messages."""
+    """The address without a password or kubeconfig data, for messages."""
     scheme, _, rest = address.partition("://")
+    if scheme.lower() == "kubernetes":
+        target, at, config = rest.partition("@")
+        return f"{scheme}://{target}@base64:***" if at and config.startswith("base64:") else address
     credentials, at, host = rest.rpartition("@")
     return f"{scheme}://***@{host}" if at and credentials else address

@@ -11,19 +11,29 @@ Endpoints (JSON bodies; lock errors travel in the string field `err`, "" meaning
 Malformed requests get a 4xx status with `{"err": "..."}` (werf's server answers them in plain text; werf
 clients treat any non-200 as an error either way).
 
-Each clientID has its own in-memory store (a dict of leases applying the rules of `locks.lease`). Handlers run
-on one event loop and never await inside a store operation, so every operation is atomic. Leases whose holder
-stopped renewing expire after the TTL (10 s, as werf; `lease_ttl` changes it, but werf clients renew every
-3 s, so keep it well above that) and a sweeper drops expired records and empty stores, so memory follows the
-locks actually held. Request bodies are limited to 64 KiB, lock names to 1024 characters.
+Where leases live:
+* in memory (the default): each clientID has its own store (a dict of leases applying the rules of
+  `locks.lease`). Handlers run on one event loop and never await inside a store operation, so every operation
+  is atomic. A sweeper drops expired records and empty stores, so memory follows the locks actually held.
+* in Redis (`redis_url`, `--redis`): the leases of clientID C are the keys
+  `shipyard:synchronization:C:<lock>`, changed by the atomic transactions of `locks.redis` (run on a thread
+  pool) and judged on Redis's clock, so several server processes behind a load balancer share them: a client
+  may reach any replica on any request. Redis expires the keys itself. `/health` answers 503 while Redis does
+  not, and lock requests get 503 (which clients retry).
+Leases whose holder stopped renewing expire after the TTL (10 s, as werf; `lease_ttl` changes it, but werf
+clients renew every 3 s, so keep it well above that). Request bodies are limited to 64 KiB, lock names to 1024
+characters.
 
-TLS and authentication are not built in: bind to localhost (the default) or a private address, and put a
-TLS-terminating, authenticating reverse proxy in front for anything else.
+Authentication: with a `token`, every request except `GET /` and `/health` needs `Authorization: Bearer TOKEN`
+(401 with a JSON `err` otherwise; the token is never printed). TLS is not built in: bind to localhost (the
+default) or a private address, and terminate TLS in a reverse proxy for anything else, since a bearer token
+on plain HTTP is readable by anyone on the path.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hmac
 import json
 import re
 import signal
@@ -36,6 +46,7 @@ from aiohttp import web
 
 from shipyard.errors import ShipyardError
 from shipyard.locks import lease
+from shipyard.locks.server_leases import LockStore, MemoryLeases, RedisServerLeases, ServerLeases
 
 DEFAULT_HOST = "localhost"
 DEFAULT_PORT = 55581
@@ -43,6 +54,7 @@ MAX_BODY_BYTES = 64 * 1024
 MAX_LOCK_NAME = 1024
 SHUTDOWN_GRACE_SECONDS = 5.0
 _CLIENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+_CHALLENGE = 'Bearer realm="shipyard synchronization"'
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 LANDING_PAGE = """<!doctype html>
@@ -66,75 +78,45 @@ LANDING_PAGE = """<!doctype html>
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-class LockStore:
-    """The leases of one clientID. Not thread-safe: the event loop serialises every call."""
-
-    def __init__(self, ttl: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self._ttl = ttl
-        self._clock = clock
-        self._leases: dict[str, lease.Lease] = {}
-
-    def __len__(self) -> int:
-        return len(self._leases)
-
-    def acquire(self, name: str, shared: bool) -> lease.Lease:
-        granted = lease.acquire(self._leases.get(name), name, shared=shared, now=self._clock(), ttl=self._ttl,
-                                new_id=str(uuid.uuid4()))
-        self._leases[name] = granted
-        return granted
-
-    def renew(self, name: str, lease_id: str) -> None:
-        self._leases[name] = lease.renew(self._leases.get(name), lease_id, now=self._clock(), ttl=self._ttl)
-
-    def release(self, name: str, lease_id: str) -> None:
-        remaining = lease.release(self._leases.get(name), lease_id)
-        if remaining is None:
-            del self._leases[name]
-        else:
-            self._leases[name] = remaining
-
-    def sweep(self) -> None:
-        now = self._clock()
-        for name in [name for name, record in self._leases.items() if record.expired(now)]:
-            del self._leases[name]
-
-
 class LockService:
-    """The HTTP application: routing, validation and one LockStore per clientID."""
+    """The HTTP application: routing, authentication, validation, and the leases (in memory by default)."""
 
-    def __init__(self, ttl: float = lease.TTL_SECONDS, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, ttl: float = lease.TTL_SECONDS, clock: Callable[[], float] = time.monotonic, *,
+                 leases: ServerLeases | None = None, token: str | None = None) -> None:
         self.ttl = ttl
-        self._clock = clock
-        self._stores: dict[str, LockStore] = {}
+        self.memory: MemoryLeases | None = None
+        if leases is None:
+            self.memory = leases = MemoryLeases(ttl, clock)
+        self.leases: ServerLeases = leases
+        self._token = token.encode() if token else None
+
+    @property
+    def authenticated(self) -> bool:
+        return self._token is not None
 
     def application(self) -> web.Application:
-        app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[_json_errors])
+        app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[_json_errors, self._authenticate])
         app.router.add_get("/", self._landing)
         app.router.add_route("*", "/health", self._health)
         app.router.add_post("/new-client-id", self._new_client_id)
         app.router.add_post("/{client_id}/locker/acquire", self._acquire)
         app.router.add_post("/{client_id}/locker/renew-lease", self._renew)
         app.router.add_post("/{client_id}/locker/release", self._release)
-        app.cleanup_ctx.append(self._sweeper)
+        if self.memory is not None:
+            app.cleanup_ctx.append(self._sweeper)
         return app
 
     @property
     def client_ids(self) -> list[str]:
-        return list(self._stores)
+        return self.memory.client_ids if self.memory is not None else []
 
     def store(self, client_id: str) -> LockStore:
-        """The store of `client_id`, made on first use (as werf's getOrCreateClientHandler)."""
-        store = self._stores.get(client_id)
-        if store is None:
-            store = self._stores[client_id] = LockStore(self.ttl, self._clock)
-        return store
+        assert self.memory is not None, "only the in-memory leases have stores"
+        return self.memory.store(client_id)
 
     def sweep(self) -> None:
-        for client_id in list(self._stores):
-            store = self._stores[client_id]
-            store.sweep()
-            if not store:
-                del self._stores[client_id]
+        if self.memory is not None:
+            self.memory.sweep()
 
     async def _sweeper(self, _app: web.Application) -> AsyncIterator[None]:
         async def run() -> None:
@@ -146,6 +128,18 @@ class LockService:
         yield
         task.cancel()
 
+    @web.middleware
+    async def _authenticate(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        """With a token: `Authorization: Bearer TOKEN` on everything but the landing page and /health."""
+        public = request.path == "/health" or (request.path == "/" and request.method in ("GET", "HEAD"))
+        if self._token is None or public:
+            return await handler(request)
+        scheme, _, presented = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(presented.strip().encode(), self._token):
+            return web.json_response({"err": "401 Unauthorized: a valid bearer token is required"},
+                                     status=401, headers={"WWW-Authenticate": _CHALLENGE})
+        return await handler(request)
+
     async def _landing(self, _request: web.Request) -> web.Response:
         return web.Response(text=LANDING_PAGE, content_type="text/html")
 
@@ -153,6 +147,10 @@ class LockService:
         echo = ""
         if request.method == "POST":
             echo = _string(await _body(request), "echo", required=False)
+        try:
+            await self.leases.check()
+        except ShipyardError as error:
+            return web.json_response({"err": error.message, "echo": echo, "status": "ERROR"}, status=503)
         return web.json_response({"err": "", "echo": echo, "status": "OK"})
 
     async def _new_client_id(self, request: web.Request) -> web.Response:
@@ -160,7 +158,7 @@ class LockService:
         return web.json_response({"err": "", "clientID": str(uuid.uuid4())})
 
     async def _acquire(self, request: web.Request) -> web.Response:
-        store = self._store(request)
+        client_id = _client_id(request)
         body = await _body(request)
         name = _lock_name(body.get("lockName"))
         opts = body.get("opts") or {}
@@ -168,35 +166,45 @@ class LockService:
         if not isinstance(shared, bool):
             raise _bad_request("opts.shared must be a boolean")
         try:
-            granted = store.acquire(name, shared)
+            lease_id = await _stored(self.leases.acquire(client_id, name, shared))
         except lease.LeaseRefusedError as refused:
             return web.json_response({"lockHandle": {"uuid": "", "lockName": ""}, "err": refused.reason})
-        return web.json_response({"lockHandle": {"uuid": granted.id, "lockName": name}, "err": ""})
+        return web.json_response({"lockHandle": {"uuid": lease_id, "lockName": name}, "err": ""})
 
     async def _renew(self, request: web.Request) -> web.Response:
-        return await self._change(request, LockStore.renew)
+        return await self._change(request, self.leases.renew)
 
     async def _release(self, request: web.Request) -> web.Response:
-        return await self._change(request, LockStore.release)
+        return await self._change(request, self.leases.release)
 
     async def _change(self, request: web.Request,
-                      change: Callable[[LockStore, str, str], None]) -> web.Response:
-        store = self._store(request)
+                      change: Callable[[str, str, str], Awaitable[None]]) -> web.Response:
+        client_id = _client_id(request)
         handle = (await _body(request)).get("lockHandle")
         if not isinstance(handle, dict):
             raise _bad_request("lockHandle must be an object")
         name, lease_id = _lock_name(handle.get("lockName")), _string(handle, "uuid")
         try:
-            change(store, name, lease_id)
+            await _stored(change(client_id, name, lease_id))
         except lease.LeaseRefusedError as refused:
             return web.json_response({"err": refused.reason})
         return web.json_response({"err": ""})
 
-    def _store(self, request: web.Request) -> LockStore:
-        client_id = request.match_info["client_id"]
-        if not _CLIENT_ID.fullmatch(client_id):
-            raise _bad_request(f"invalid clientID {client_id[:140]!r}")
-        return self.store(client_id)
+
+async def _stored(operation: Awaitable[Any]) -> Any:
+    """Await a lease operation; a store that cannot be reached is a 503 (clients retry those)."""
+    try:
+        return await operation
+    except ShipyardError as error:
+        raise web.HTTPServiceUnavailable(text=json.dumps({"err": f"lock store unavailable: {error.message}"}),
+                                         content_type="application/json") from None
+
+
+def _client_id(request: web.Request) -> str:
+    client_id = request.match_info["client_id"]
+    if not _CLIENT_ID.fullmatch(client_id):
+        raise _bad_request(f"invalid clientID {client_id[:140]!r}")
+    return client_id
 
 
 @web.middleware
@@ -247,12 +255,21 @@ def _lock_name(value: object) -> str:
 
 
 def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, *, lease_ttl: float = lease.TTL_SECONDS,
+          redis_url: str | None = None, token: str | None = None,
           announce: Callable[[str], None] = print) -> None:
     """Run the server until SIGTERM or SIGINT, then finish in-flight requests (up to 5 s) and return.
-    `port=0` picks a free port; `announce` receives one line with every bound address once it listens."""
+    `port=0` picks a free port; `announce` receives one line with every bound address once it listens.
+    `redis_url` keeps the leases in Redis (checked before listening); `token` requires a bearer token."""
     if lease_ttl <= 0:
         raise ShipyardError(f"invalid lease TTL {lease_ttl:g}s", hint="use a positive number of seconds")
-    asyncio.run(_serve(host, port, LockService(lease_ttl), announce))
+    redis = RedisServerLeases(redis_url, lease_ttl) if redis_url else None
+    try:
+        if redis is not None:
+            asyncio.run(redis.check())
+        asyncio.run(_serve(host, port, LockService(lease_ttl, leases=redis, token=token), announce))
+    finally:
+        if redis is not None:
+            redis.close()
 
 
 async def _serve(host: str, port: int, service: LockService, announce: Callable[[str], None]) -> None:
@@ -271,7 +288,9 @@ async def _serve(host: str, port: int, service: LockService, announce: Callable[
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
         addresses = ", ".join(_url(address) for address in runner.addresses)
-        announce(f"shipyard synchronization server listening on {addresses} (lease TTL {service.ttl:g}s)")
+        auth = ", bearer token required" if service.authenticated else ""
+        announce(f"shipyard synchronization server listening on {addresses} (lease TTL {service.ttl:g}s, "
+                 f"leases {service.leases.describe}{auth})")
         await stop.wait()
         announce("shipyard synchronization server stopping")
     finally:

@@ -16,6 +16,7 @@ from shipyard.locks.http import (
     parse_client_id_tag,
     werf_timestamp,
 )
+from shipyard.locks.kubernetes import KubernetesLocker
 from shipyard.locks.redis import RedisLocker, describe_url
 from shipyard.locks.select import NO_LOCK_SERVICE_WARNING, make_locker
 
@@ -47,12 +48,26 @@ def test_http_and_redis_addresses_give_their_lockers_without_io() -> None:
     assert isinstance(select("redis://:secret@127.0.0.1:6379/2"), RedisLocker)
 
 
-@pytest.mark.parametrize("address", ["kubernetes://werf-synchronization", "ftp://x", "localhost:55581"])
+def test_kubernetes_addresses_give_the_configmap_locker_without_reading_the_kubeconfig() -> None:
+    locker = select("kubernetes://locks:prod@/nonexistent/kubeconfig")
+    assert isinstance(locker, KubernetesLocker)
+    assert locker.where == "kubernetes namespace locks (context prod), ConfigMap werf-app"
+    assert isinstance(select("kubernetes://"), KubernetesLocker)
+
+
+def test_kubeconfig_data_in_the_address_is_never_shown() -> None:
+    with pytest.raises(ShipyardError, match="needs a --repo") as caught:
+        select("kubernetes://ns@base64:c2VjcmV0LWRhdGE=", repo="")
+    assert "c2VjcmV0" not in caught.value.render()
+
+
+@pytest.mark.parametrize("address", ["kube://werf-synchronization", "ftp://x", "localhost:55581"])
 def test_other_addresses_are_refused_with_the_supported_forms(address: str) -> None:
     with pytest.raises(ShipyardError) as caught:
         select(address)
     assert "unsupported --synchronization" in caught.value.message
-    assert caught.value.hint is not None and "redis://" in caught.value.hint
+    hint = caught.value.hint or ""
+    assert "redis://" in hint and "kubernetes://" in hint
 
 
 @pytest.mark.parametrize("repo", ["", ":local"])
