@@ -26,7 +26,6 @@ import json
 import threading
 import time
 import urllib.parse
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -45,7 +44,7 @@ PRUNE_AFTER_SECONDS = 3600.0
 _RBAC_HINT = ("the kubeconfig user needs get, create and update on configmaps in the namespace (and create "
               "on namespaces if it does not exist yet)")
 
-Rule = Callable[[lease.Lease | None, float], lease.Lease | None]
+Rule = lease.Rule
 
 
 def configmap_name(project: str) -> str:
@@ -169,7 +168,7 @@ def _message(response: httpx.Response) -> str:
     return str(message) if message else response.text[:200]
 
 
-class ConfigMapLeases:
+class ConfigMapLeases(lease.RuleLeases):
     """The LeaseBackend on the annotations of ConfigMap `werf-<project>` (see the module docstring)."""
 
     def __init__(self, api: KubernetesApi, address: KubernetesAddress, project: str, *, ttl: float,
@@ -192,34 +191,8 @@ class ConfigMapLeases:
         """The stored lease of `name` (for inspection)."""
         return self._decode(_annotations(self._read(f"reading lock {name!r}")).get(self._key(name)), name)
 
-    def try_acquire(self, name: str, shared: bool) -> str | None:
-        new_id, werf_name = str(uuid.uuid4()), werf_lock_name(self._project, name)
-
-        def rule(current: lease.Lease | None, now: float) -> lease.Lease | None:
-            if current is not None and current.id == new_id:
-                return current  # our own earlier write landed although its reply was lost
-            return lease.acquire(current, werf_name, shared=shared, now=now, ttl=self._ttl, new_id=new_id)
-
-        try:
-            granted = self._change(name, rule, f"locking {name!r}")
-        except lease.LeaseRefusedError:
-            return None
-        assert granted is not None
-        return granted.id
-
-    def renew(self, name: str, lease_id: str) -> None:
-        try:
-            self._change(name, lambda current, now: lease.renew(current, lease_id, now=now, ttl=self._ttl),
-                         f"renewing the lease of {name!r}")
-        except lease.LeaseRefusedError as refused:
-            raise lease.LeaseLostError(name, self.where, refused.reason) from None
-
-    def release(self, name: str, lease_id: str) -> None:
-        try:
-            self._change(name, lambda current, _now: lease.release(current, lease_id), f"unlocking {name!r}",
-                         released=True)
-        except lease.LeaseRefusedError as refused:
-            raise lease.LeaseLostError(name, self.where, refused.reason) from None
+    def _stored_name(self, name: str) -> str:
+        return werf_lock_name(self._project, name)
 
     def _key(self, name: str) -> str:
         return annotation_key(werf_lock_name(self._project, name))

@@ -24,6 +24,7 @@ import random
 import threading
 import time
 import uuid
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
@@ -290,3 +291,55 @@ class LeasedLocker:
                 raise LockTimeoutError(name, timeout or 0.0, where=self._backend.where)
             self._sleep(delay if remaining is None else min(delay, remaining))
             delay = min(delay * 2, self._timing.poll)
+
+
+# How a stored lease changes: (current record or None, now) → new record or None (deleted).
+Rule = Callable[[Lease | None, float], Lease | None]
+
+
+class RuleLeases(ABC):
+    """LeaseBackends that apply a rule to one stored record atomically (Redis transactions, Kubernetes
+    optimistic updates): acquire, renew and release are the same steps over their own `_change`."""
+
+    _ttl: float
+
+    @property
+    @abstractmethod
+    def where(self) -> str: ...
+
+    @abstractmethod
+    def _change(self, name: str, rule: Rule, doing: str, *, released: bool = False) -> Lease | None:
+        """Apply `rule` to the record of `name` atomically; LeaseRefusedError passes through."""
+
+    def _stored_name(self, name: str) -> str:
+        """The lock name written into the record (werf's spelling may differ per protocol)."""
+        return name
+
+    def try_acquire(self, name: str, shared: bool) -> str | None:
+        new_id, stored_name = str(uuid.uuid4()), self._stored_name(name)
+
+        def rule(current: Lease | None, now: float) -> Lease | None:
+            if current is not None and current.id == new_id:
+                return current  # our own earlier write landed although its reply was lost
+            return acquire(current, stored_name, shared=shared, now=now, ttl=self._ttl, new_id=new_id)
+
+        try:
+            granted = self._change(name, rule, f"locking {name!r}")
+        except LeaseRefusedError:
+            return None
+        assert granted is not None
+        return granted.id
+
+    def renew(self, name: str, lease_id: str) -> None:
+        try:
+            self._change(name, lambda current, now: renew(current, lease_id, now=now, ttl=self._ttl),
+                         f"renewing the lease of {name!r}")
+        except LeaseRefusedError as refused:
+            raise LeaseLostError(name, self.where, refused.reason) from None
+
+    def release(self, name: str, lease_id: str) -> None:
+        try:
+            self._change(name, lambda current, _now: release(current, lease_id), f"unlocking {name!r}",
+                         released=True)
+        except LeaseRefusedError as refused:
+            raise LeaseLostError(name, self.where, refused.reason) from None

@@ -18,7 +18,6 @@ import copy
 import math
 import time
 import urllib.parse
-import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -34,7 +33,7 @@ DEFAULT_TIMING = lease.LeaseTiming(lease.TTL_SECONDS, lease.RENEW_SECONDS, poll=
 DEFAULT_PREFIX = "shipyard:locks:"
 _KEY_GRACE_MS = 1000
 
-Rule = Callable[[lease.Lease | None, float], lease.Lease | None]
+Rule = lease.Rule
 
 
 def project_prefix(project: str) -> str:
@@ -64,7 +63,7 @@ class RedisLocker(lease.LeasedLocker):
         self.leases.close()
 
 
-class RedisLeases:
+class RedisLeases(lease.RuleLeases):
     """The LeaseBackend on Redis; usable on its own (tests, tools)."""
 
     def __init__(self, url: str, *, prefix: str = DEFAULT_PREFIX, ttl: float = lease.TTL_SECONDS,
@@ -109,32 +108,6 @@ class RedisLeases:
         raw = self._with_retries(lambda _retried: self._redis.get(self.key(name)), f"reading lock {name!r}")
         return lease.Lease.from_json(raw) if raw else None
 
-    def try_acquire(self, name: str, shared: bool) -> str | None:
-        new_id = str(uuid.uuid4())
-
-        def rule(current: lease.Lease | None, now: float) -> lease.Lease | None:
-            return lease.acquire(current, name, shared=shared, now=now, ttl=self._ttl, new_id=new_id)
-
-        try:
-            granted = self._change(name, rule, f"locking {name!r}")
-        except lease.LeaseRefusedError:
-            return None
-        assert granted is not None
-        return granted.id
-
-    def renew(self, name: str, lease_id: str) -> None:
-        try:
-            self._change(name, lambda current, now: lease.renew(current, lease_id, now=now, ttl=self._ttl),
-                         f"renewing the lease of {name!r}")
-        except lease.LeaseRefusedError as refused:
-            raise lease.LeaseLostError(name, self.where, refused.reason) from None
-
-    def release(self, name: str, lease_id: str) -> None:
-        try:
-            self._change(name, lambda current, _now: lease.release(current, lease_id), f"unlocking {name!r}",
-                         released=True)
-        except lease.LeaseRefusedError as refused:
-            raise lease.LeaseLostError(name, self.where, refused.reason) from None
 
     def _change(self, name: str, rule: Rule, doing: str, *, released: bool = False) -> lease.Lease | None:
         key = self.key(name)
