@@ -150,6 +150,7 @@ def test_list_images_finds_project_tags_by_short_name(built: Built) -> None:
         assert not any(name.startswith("localhost/") for name in found[0].names)
         assert found[0].labels["werf"] == "shipyard-test"
         assert built.backend.list_images(f"{project}-missing") == []
+        assert sorted(built.backend.list_image_names(project)) == sorted(tags)  # names only, one listing
         assert built.backend.inspect(tags[0]) == found[0]
     finally:
         for tag in [*tags, f"{project}-other:x"]:

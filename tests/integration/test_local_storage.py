@@ -31,6 +31,10 @@ class CountingBackend(BuildahBackend):
         self.list_calls += 1
         return super().list_images(repository)
 
+    def list_image_names(self, repository: str) -> list[str]:
+        self.list_calls += 1
+        return super().list_image_names(repository)
+
     def inspect(self, reference: str) -> LocalImage | None:
         self.inspect_calls += 1
         return super().inspect(reference)

@@ -52,6 +52,9 @@ class FakeBackend:
     def list_images(self, repository: str) -> list[LocalImage]:
         return []
 
+    def list_image_names(self, repository: str) -> list[str]:
+        return []
+
 
 class FakeStorage:
     """A registry seen through the conveyor's eyes; `published_meanwhile` is what another builder pushed

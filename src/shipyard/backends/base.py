@@ -75,6 +75,10 @@ class ContainerBackend(Protocol):
 
     def inspect(self, reference: str) -> LocalImage | None: ...
 
+    def list_image_names(self, repository: str) -> list[str]:
+        """Names `repository:tag` of the images in `repository`, from one listing (no per-image inspect)."""
+        ...
+
     def list_images(self, repository: str) -> list[LocalImage]:
         """Images with a name in `repository` (e.g. the project name for the local stages storage)."""
         ...

@@ -117,6 +117,12 @@ class BuildahBackend:
             return None
         return self._local_image(listed[0]) if listed else None
 
+    def list_image_names(self, repository: str) -> list[str]:
+        """One `buildah images`: what the local stages storage needs to find candidates (a store with hundreds
+        of stages would otherwise cost one `buildah inspect` each, ~30 ms apiece)."""
+        wanted = normalize_name(repository)
+        return [name for listed in self._images() for name in listed.names if name_repository(name) == wanted]
+
     def list_images(self, repository: str) -> list[LocalImage]:
         """Images with a name in `repository` (`proj` finds `localhost/proj:*`, reported as `proj:*`)."""
         wanted = normalize_name(repository)

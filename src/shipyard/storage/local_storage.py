@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from shipyard.backends.base import ContainerBackend, LocalImage
+from shipyard.backends.base import ContainerBackend
 from shipyard.storage.base import CustomTagsNeedRepoError, StageUnavailableError, Warn, ignore_warning
 from shipyard.storage.description import StageDescription
 from shipyard.storage.listing import TagListing
@@ -23,7 +23,7 @@ _IMPLICIT_REGISTRY = "localhost/"
 
 
 class LocalStagesStorage:
-    """Thread-safe; the constructor does no I/O. The listing is `backend.list_images(project)`, once per
+    """Thread-safe; the constructor does no I/O. The listing is `backend.list_image_names(project)`, once per
     run; the stage a lookup selects is confirmed with one `backend.inspect`."""
 
     def __init__(self, backend: ContainerBackend, project: str, *, warn: Warn = ignore_warning) -> None:
@@ -82,11 +82,8 @@ class LocalStagesStorage:
         return False  # only a registry keeps metadata records (werf-internals §3.1)
 
     def _list_stage_tags(self) -> list[str]:
-        return [tag for image in self._backend.list_images(self._project) for tag in self._own_tags(image)]
-
-    def _own_tags(self, image: LocalImage) -> list[str]:
         tags = []
-        for name in image.names:
+        for name in self._backend.list_image_names(self._project):
             repository, _, tag = name.removeprefix(_IMPLICIT_REGISTRY).rpartition(":")
             if repository == self._project and tag:
                 tags.append(tag)
