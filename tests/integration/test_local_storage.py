@@ -13,7 +13,7 @@ from shipyard.backends.base import LocalImage
 from shipyard.backends.buildah import BuildahBackend
 from shipyard.storage.base import CustomTagsNeedRepoError
 from shipyard.storage.local_storage import LocalStagesStorage
-from shipyard.storage.stage_id import StageID
+from shipyard.storage.stage_id import StageID, new_timestamp_ms
 
 BuildahStore = Any  # conftest fixture objects (conftest is not importable by name)
 BaseImage = Any
@@ -99,7 +99,10 @@ def test_store_tags_the_built_image_and_the_run_sees_it_without_listing(
     assert storage.find_stage(digest) is None  # cached listing, then a fresh one
     assert backend.list_calls == 2
 
-    stored = storage.store(image_id, digest)
+    # as the conveyor stores a stage: tag the built image with the stage name, then read it back
+    stage_id = StageID(digest, new_timestamp_ms())
+    backend.tag(image_id, storage.stage_image_name(stage_id))
+    stored = storage.describe_stored(stage_id)
 
     assert stored.image_name == f"{project}:{stored.stage_id.tag}" and stored.image_id == image_id
     assert stored.stage_id.digest == digest and stored.stage_id.timestamp_ms > 1_600_000_000_000

@@ -15,7 +15,7 @@ from shipyard.storage.description import StageDescription
 from shipyard.storage.listing import TagListing
 from shipyard.storage.lookup import StageFinder
 from shipyard.storage.selection import StageSelector
-from shipyard.storage.stage_id import StageID, new_timestamp_ms
+from shipyard.storage.stage_id import StageID
 
 # buildah (and podman) report short names under this implicit registry; werf trims it too
 # (`trimLocalStageReference`) so that a reference reads the same whichever backend listed it.
@@ -53,12 +53,6 @@ class LocalStagesStorage:
 
     def push_target(self, stage_id: StageID) -> str | None:
         return None
-
-    def store(self, image_id: str, digest: str) -> StageDescription:
-        """Keep a built image as the stage `<project>:DIGEST-TS`, TS taken now."""
-        stage_id = StageID(digest, new_timestamp_ms())
-        self._backend.tag(image_id, self.stage_image_name(stage_id))
-        return self.describe_stored(stage_id)
 
     def describe_stored(self, stage_id: StageID) -> StageDescription:
         description = self._describe(stage_id)
