@@ -115,14 +115,10 @@ class GitRepo:
         assert isinstance(tree, pygit2.Tree)
         return tree
 
-    def _open_submodule(self, repository: pygit2.Repository, path: str) -> pygit2.Repository:
-        try:
-            return repository.submodules[path].open()
-        except (KeyError, pygit2.GitError) as error:
-            raise GitError(
-                f"submodule {path} cannot be opened ({error})",
-                hint="initialise it: git submodule update --init --recursive",
-            ) from None
+    @property
+    def repository(self) -> pygit2.Repository:
+        """The pygit2 repository (for the other git adapters: patches, git mappings)."""
+        return self._repository
 
 
 class Snapshot:
@@ -135,6 +131,16 @@ class Snapshot:
         self.commit: str = repo.head_commit
         self.tree_id: str = str(tree.id)
         self.root: Path = repo.root
+
+    @property
+    def repo(self) -> GitRepo:
+        """The repository the snapshot was taken from."""
+        return self._repo
+
+    @property
+    def tree(self) -> pygit2.Tree:
+        """The snapshot's tree object (HEAD's, or the work-tree overlay written to the object database)."""
+        return self._tree
 
     def read(self, path: str) -> bytes | None:
         """The bytes of a repo-root-relative posix path, symlinks inside the tree followed (werf
@@ -158,10 +164,7 @@ class Snapshot:
     def ls_tree_checksum(self, scope: str, matcher: PathMatcher) -> str:
         """werf's ls-tree checksum (werf-internals §1.7): walk from `scope`, stop where `matcher` takes a
         whole directory, hash the object ids in path order; "" when nothing matched."""
-        scope = "" if scope == "." else scope
-        scoped = MultiPathMatcher.of(new_path_matcher(base_path=scope), matcher)
-        walk = _LsTreeWalk(scoped, self._repo)
-        return walk.from_scope(self._repo._repository, self._tree, scope).checksum()
+        return tree_checksum(self._repo._repository, self._tree, scope, matcher)
 
     def list_files(self, scope: str = "") -> list[str]:
         """Repo-root-relative paths of the files (blobs and symlinks) below `scope`, sorted; submodules are
@@ -185,15 +188,7 @@ class Snapshot:
     def export(self, scope: str, matcher: PathMatcher, destination: Path) -> int:
         """Write the files below `scope` that `matcher` (repo-root-relative, like `ls_tree_checksum`) selects
         to `destination`, relative to `scope`, from git blobs; returns the number of files written."""
-        scope = "" if scope == "." else scope
-        scoped = MultiPathMatcher.of(new_path_matcher(base_path=scope), matcher)
-        export = TreeExport(scoped, scope, destination, self._submodule_tree)
-        return export.run(self._repo._repository, self._tree)
-
-    def _submodule_tree(self, repository: pygit2.Repository, path: str,
-                        commit: str) -> tuple[pygit2.Repository, pygit2.Tree]:
-        sub_repository = self._repo._open_submodule(repository, path)
-        return sub_repository, _commit_tree(sub_repository, commit, path)
+        return export_tree(self._repo._repository, self._tree, scope, matcher, destination)
 
     def uncommitted(self, paths: Sequence[str] = (), *, matcher: PathMatcher | None = None) -> list[str]:
         """Work-tree files differing from HEAD (modified, staged, deleted, or untracked and not ignored) that
@@ -251,6 +246,28 @@ class Snapshot:
         return resolved
 
 
+def tree_checksum(repository: pygit2.Repository, tree: pygit2.Tree, scope: str, matcher: PathMatcher) -> str:
+    """`Snapshot.ls_tree_checksum` for any tree of any repository (bare clones of git mappings too)."""
+    scope = "" if scope == "." else scope
+    scoped = MultiPathMatcher.of(new_path_matcher(base_path=scope), matcher)
+    return _LsTreeWalk(scoped).from_scope(repository, tree, scope).checksum()
+
+
+def export_tree(repository: pygit2.Repository, tree: pygit2.Tree, scope: str, matcher: PathMatcher,
+                destination: Path) -> int:
+    """`Snapshot.export` for any tree of any repository; returns the number of files written."""
+    scope = "" if scope == "." else scope
+    scoped = MultiPathMatcher.of(new_path_matcher(base_path=scope), matcher)
+    return TreeExport(scoped, scope, destination, submodule_tree).run(repository, tree)
+
+
+def submodule_tree(repository: pygit2.Repository, path: str,
+                   commit: str) -> tuple[pygit2.Repository, pygit2.Tree]:
+    """The repository of the submodule at `path` and its tree at `commit` (GitError when unavailable)."""
+    sub_repository = _open_submodule(repository, path)
+    return sub_repository, _commit_tree(sub_repository, commit, path)
+
+
 @dataclass
 class _LsTreeResult:
     """werf ls_tree.Result: matched entries (full path, object id) plus one result per walked submodule."""
@@ -277,9 +294,8 @@ class _LsTreeResult:
 class _LsTreeWalk:
     """werf pkg/true_git/ls_tree/ls_tree.go: descend while the matcher goes through, take what it matches."""
 
-    def __init__(self, matcher: PathMatcher, repo: GitRepo) -> None:
+    def __init__(self, matcher: PathMatcher) -> None:
         self._matcher = matcher
-        self._repo = repo
 
     def from_scope(self, repository: pygit2.Repository, tree: pygit2.Tree, scope: str) -> _LsTreeResult:
         result = _LsTreeResult("")
@@ -294,7 +310,7 @@ class _LsTreeWalk:
     def _specific_entry(self, repository: pygit2.Repository, tree: pygit2.Tree, tree_path: str,
                         entry_path: str) -> _Found:
         """The scope entry itself (processSpecificEntryFilepath), entering a submodule that contains it."""
-        for submodule_path in repository.listall_submodules():
+        for submodule_path in _submodule_paths(repository):
             inside = relative_to_base(submodule_path, entry_path)
             if inside in (".", "..") or inside.startswith("../"):
                 continue
@@ -337,7 +353,7 @@ class _LsTreeWalk:
 
     def _walk_submodule(self, repository: pygit2.Repository, repository_path: str, full_path: str,
                         commit: str) -> list[_LsTreeResult]:
-        sub_repository = self._repo._open_submodule(repository, relative_to_base(repository_path, full_path))
+        sub_repository = _open_submodule(repository, relative_to_base(repository_path, full_path))
         sub_tree = _commit_tree(sub_repository, commit, full_path)
         entries, submodules = self._walk(sub_repository, sub_tree, full_path, full_path)
         if not entries:
@@ -351,11 +367,26 @@ class _LsTreeWalk:
             gitlink = tree[submodule_path]
         except KeyError:
             return repository, None
-        sub_repository = self._repo._open_submodule(repository, submodule_path)
+        sub_repository = _open_submodule(repository, submodule_path)
         return sub_repository, _commit_tree(sub_repository, str(gitlink.id), submodule_path)
 
 
 _Found = tuple[list[tuple[str, str]], list[_LsTreeResult]]
+
+
+def _submodule_paths(repository: pygit2.Repository) -> list[str]:
+    """The submodules .gitmodules declares; none in a bare clone (libgit2 reads them from a work tree)."""
+    return [] if repository.is_bare else list(repository.listall_submodules())
+
+
+def _open_submodule(repository: pygit2.Repository, path: str) -> pygit2.Repository:
+    try:
+        return repository.submodules[path].open()
+    except (KeyError, pygit2.GitError) as error:
+        raise GitError(
+            f"submodule {path} cannot be opened ({error})",
+            hint="initialise it: git submodule update --init --recursive",
+        ) from None
 
 
 def _commit_tree(repository: pygit2.Repository, commit: str, path: str) -> pygit2.Tree:

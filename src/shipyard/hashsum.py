@@ -16,7 +16,7 @@ def sha3_224_hash(*args: str) -> str:
 
 def sha256_hash(*args: str) -> str:
     """H256: inner dependency hashes (64 hex chars)."""
-    return hashlib.sha256(ARG_SEPARATOR.join(args).encode()).hexdigest()
+    return hashlib.sha256(ARG_SEPARATOR.join(args).encode("utf-8", "surrogateescape")).hexdigest()
 
 
 def murmur_hash(*args: str) -> str:
