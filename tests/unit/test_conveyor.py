@@ -16,6 +16,7 @@ from shipyard.locks.lease import LeaseLostError
 from shipyard.pathmatch import TruePathMatcher
 from shipyard.stages.model import DockerfileRecipe, PlannedImage, PlannedStage
 from shipyard.storage.description import StageDescription
+from shipyard.storage.import_metadata import ImportMetadata
 from shipyard.storage.selection import StageSelector
 from shipyard.storage.stage_id import StageID
 
@@ -94,6 +95,12 @@ class FakeStorage:
 
     def publish_image_metadata(self, image_name: str, commit: str, stage_id: StageID) -> bool:
         return False
+
+    def get_import_metadata(self, import_source_id: str) -> ImportMetadata | None:
+        return None
+
+    def put_import_metadata(self, metadata: ImportMetadata) -> None:
+        pass
 
 
 class FakeLocker:

@@ -7,6 +7,7 @@ from typing import Protocol
 
 from shipyard.errors import ShipyardError, UsageError
 from shipyard.storage.description import StageDescription
+from shipyard.storage.import_metadata import ImportMetadata
 from shipyard.storage.selection import StageSelector
 from shipyard.storage.stage_id import StageID
 
@@ -74,4 +75,13 @@ class StagesStorage(Protocol):
 
     def publish_image_metadata(self, image_name: str, commit: str, stage_id: StageID) -> bool:
         """Record that `commit` built `image_name` as `stage_id`; False when nothing was written."""
+        ...
+
+    def get_import_metadata(self, import_source_id: str) -> ImportMetadata | None:
+        """The import checksum record for `import_source_id` (§1.4.4); None when absent or without a
+        checksum (the caller computes the checksum and puts the record)."""
+        ...
+
+    def put_import_metadata(self, metadata: ImportMetadata) -> None:
+        """Store the record; nothing is written when the same checksum is already stored."""
         ...

@@ -2,16 +2,28 @@
 `--repo` (werf's `LocalStagesStorage`, `pkg/storage/local_stages_storage.go`, werf-internals §4.4).
 
 Storing is tagging; fetching is a no-op; rejecting is a no-op; there are no managed images, metadata
-records or custom tags.
+records or custom tags. Import-metadata records are local images `werf-import-metadata/<project>:<id>`, as
+werf keeps them (an empty `FROM scratch` image carrying the record's labels), so werf and shipyard share
+them in one store; each is read (one inspect) at most once per run.
 """
 
 from __future__ import annotations
 
+import json
+import tempfile
+import threading
 from collections.abc import Sequence
+from pathlib import Path
 
-from shipyard.backends.base import ContainerBackend
+from shipyard.backends.base import ContainerBackend, DockerfileBuild
 from shipyard.storage.base import CustomTagsNeedRepoError, StageUnavailableError, Warn, ignore_warning
 from shipyard.storage.description import StageDescription
+from shipyard.storage.import_metadata import (
+    ImportMetadata,
+    import_metadata_from_labels,
+    import_metadata_labels,
+    local_import_metadata_name,
+)
 from shipyard.storage.listing import TagListing
 from shipyard.storage.lookup import StageFinder
 from shipyard.storage.selection import StageSelector
@@ -31,6 +43,8 @@ class LocalStagesStorage:
         self._project = project
         self._listing = TagListing(self._list_stage_tags)
         self._finder = StageFinder(self._listing, self._describe, warn)
+        self._imports: dict[str, ImportMetadata | None] = {}
+        self._imports_lock = threading.Lock()
 
     @property
     def address(self) -> str:
@@ -75,6 +89,34 @@ class LocalStagesStorage:
     def publish_image_metadata(self, image_name: str, commit: str, stage_id: StageID) -> bool:
         return False  # only a registry keeps metadata records (werf-internals §3.1)
 
+    def get_import_metadata(self, import_source_id: str) -> ImportMetadata | None:
+        """The labels of the local image `werf-import-metadata/<project>:<id>` (`GetImportMetadata`)."""
+        with self._imports_lock:
+            if import_source_id in self._imports:
+                return self._imports[import_source_id]
+        image = self._backend.inspect(local_import_metadata_name(self._project, import_source_id))
+        metadata = None if image is None else import_metadata_from_labels(import_source_id, image.labels)
+        with self._imports_lock:
+            self._imports[import_source_id] = metadata
+        return metadata
+
+    def put_import_metadata(self, metadata: ImportMetadata) -> None:
+        """Build the record image (`FROM scratch` + its labels) and name it; skipped when the stored record
+        has the same checksum."""
+        stored = self.get_import_metadata(metadata.import_source_id)
+        if stored is not None and stored.checksum == metadata.checksum:
+            return
+        labels = import_metadata_labels(metadata, self._project)
+        lines = ["FROM scratch", *(f"LABEL {json.dumps(key)}={json.dumps(value)}"
+                                   for key, value in labels.items())]
+        with tempfile.TemporaryDirectory(prefix="shipyard-import-metadata-") as scratch:
+            dockerfile = Path(scratch) / "Dockerfile"
+            dockerfile.write_text("\n".join(lines) + "\n")
+            image_id = self._backend.build_dockerfile(DockerfileBuild(Path(scratch), dockerfile), _no_log)
+        self._backend.tag(image_id, local_import_metadata_name(self._project, metadata.import_source_id))
+        with self._imports_lock:
+            self._imports[metadata.import_source_id] = metadata
+
     def _list_stage_tags(self) -> list[str]:
         tags = []
         for name in self._backend.list_image_names(self._project):
@@ -98,3 +140,7 @@ class LocalStagesStorage:
             created_unix_nanos=image.created_unix_nanos,
             repository=self._project,
         )
+
+
+def _no_log(line: str) -> None:
+    """The record build's output is of no interest."""

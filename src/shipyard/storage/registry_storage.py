@@ -18,9 +18,16 @@ from shipyard.registry.reference import RegistryError, parse_repository, validat
 from shipyard.storage.base import StageUnavailableError, Warn, ignore_warning
 from shipyard.storage.description import (
     BrokenStageImageError,
+    LazyLabels,
     StageDescription,
     config_digest,
     description_from_registry,
+)
+from shipyard.storage.import_metadata import (
+    ImportMetadata,
+    import_metadata_from_labels,
+    import_metadata_labels,
+    import_metadata_tag,
 )
 from shipyard.storage.listing import TagListing
 from shipyard.storage.lookup import StageFinder
@@ -57,6 +64,7 @@ class RegistryStagesStorage:
         self._finder = StageFinder(self._listing, self._describe, warn)
         self._described: dict[StageID, StageDescription] = {}
         self._described_lock = threading.Lock()
+        self._imports: dict[str, ImportMetadata | None] = {}
 
     @property
     def address(self) -> str:
@@ -139,6 +147,48 @@ class RegistryStagesStorage:
         push_meta_image(self._client, self._path, tag, {WERF_LABEL: self._project})
         self._listing.remember(tag)
         return True
+
+    # --- import metadata -----------------------------------------------------------------------------
+
+    def get_import_metadata(self, import_source_id: str) -> ImportMetadata | None:
+        """`import-metadata-<id>` (`GetImportMetadata`): absent from the run's listing → None without a
+        request; else its labels (a manifest and a config GET, once per run)."""
+        with self._described_lock:
+            if import_source_id in self._imports:
+                return self._imports[import_source_id]
+        tag = import_metadata_tag(import_source_id)
+        metadata = None
+        if tag in self._listing.get(cached=True):
+            metadata = import_metadata_from_labels(import_source_id, self._read_labels(tag))
+        with self._described_lock:
+            self._imports[import_source_id] = metadata
+        return metadata
+
+    def put_import_metadata(self, metadata: ImportMetadata) -> None:
+        """`PutImportMetadata`: the meta image with labels import-source-id, source-stage-id, checksum, werf;
+        skipped when the stored record has the same checksum."""
+        stored = self.get_import_metadata(metadata.import_source_id)
+        if stored is not None and stored.checksum == metadata.checksum:
+            return
+        tag = import_metadata_tag(metadata.import_source_id)
+        push_meta_image(self._client, self._path, tag, import_metadata_labels(metadata, self._project))
+        self._listing.remember(tag)
+        with self._described_lock:
+            self._imports[metadata.import_source_id] = metadata
+
+    def _read_labels(self, tag: str) -> dict[str, str]:
+        """The labels of a record's meta image; {} when it is gone since the listing or broken."""
+        try:
+            manifest = self._client.get_manifest(self._path, tag)
+            digest = config_digest(manifest.document)
+            return dict(LazyLabels(lambda: self._client.get_blob(self._path, digest)))
+        except RegistryError as error:
+            if error.status_code == 404 or _MISSING_CODES.intersection(error.error_codes):
+                return {}
+            raise
+        except BrokenStageImageError as error:
+            self._warn(f"Ignoring the broken import metadata record {self._address}:{tag}: {error}")
+            return {}
 
     # --- reading one stage ---------------------------------------------------------------------------
 
