@@ -15,23 +15,37 @@ import contextlib
 import json
 import re
 import secrets
-import shlex
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from shipyard.backends import process
 from shipyard.backends.base import LogLine, RegistryAccess
 from shipyard.backends.buildah import BuildahBackend, registry_flags
 from shipyard.backends.buildah_output import failure_hint, readable_lines
 from shipyard.backends.process import BackendError, ProcessFailed
+from shipyard.backends.rootfs import clear_directories, remove_paths
+from shipyard.backends.stapel_config import (
+    Healthcheck,
+    ImageConfig,
+    ImageConfigChanges,
+    config_arguments,
+    image_spec_changes,
+)
+from shipyard.config.model import ImageSpec
+
+__all__ = ["SCRATCH", "BuildahStapel", "Healthcheck", "ImageConfig", "ImageConfigChanges", "StageContainer",
+           "chown_value", "config_arguments", "shell_script", "volume_arguments"]
 
 SCRATCH = "scratch"
 _SHORT_TIMEOUT = 120.0  # from (without a pull), copy, config, rm: local store operations
 _NAME_PREFIX = "shipyard-stapel-"
 _MAX_SCRIPT_BYTES = 131072  # Linux MAX_ARG_STRLEN: the longest single argument (`sh -c SCRIPT`)
 _NO_SUCH_CONTAINER = ("container not known", "no such container", "does not exist")
+# werf's stapel script: `set -e`, then `exec bash $0` if `type bash` succeeds (buildah_backend.go makeScript)
+_PREFER_BASH = 'if type bash >/dev/null 2>&1; then exec bash -e -c "$1"; fi; exec "$0" -e -c "$1"'
 # what `buildah run` itself prints after a failed command: the exit code is in our message already
 _RUN_TRAILER = re.compile(r"(subprocess exited with status|Error: exit status|error: exit status) -?\d+")
 
@@ -42,33 +56,6 @@ class StageContainer:
 
     name: str
     base: str  # the reference it was created from ("scratch" for an empty one)
-
-
-@dataclass(frozen=True)
-class Healthcheck:
-    """A Docker HEALTHCHECK as Docker stores it: `test` is ("NONE",), ("CMD", arg, …) or
-    ("CMD-SHELL", command); durations like "30s" ("" = buildah's default)."""
-
-    test: Sequence[str]
-    interval: str = ""
-    timeout: str = ""
-    start_period: str = ""
-    retries: int | None = None
-
-
-@dataclass(frozen=True)
-class ImageConfig:
-    """The config a stage (werf's `docker:` directives) sets; None / empty leaves the inherited value."""
-
-    labels: Mapping[str, str] | None = None
-    env: Mapping[str, str] | None = None
-    volumes: Sequence[str] = ()
-    expose: Sequence[str] = ()  # "8080", "53/udp"
-    cmd: Sequence[str] | None = None  # exec form
-    entrypoint: Sequence[str] | None = None  # exec form
-    workdir: str | None = None
-    user: str | None = None
-    healthcheck: Healthcheck | None = None
 
 
 class BuildahStapel:
@@ -127,17 +114,25 @@ class BuildahStapel:
     # --- stage instructions -------------------------------------------------------------------------------
 
     def run_shell(self, container: StageContainer, commands: Sequence[str], log: LogLine, *,
-                  shell: str = "/bin/sh", env: Mapping[str, str] | None = None, stage: str = "") -> None:
+                  shell: str = "/bin/sh", env: Mapping[str, str] | None = None, stage: str = "",
+                  mounts: Sequence[tuple[Path, str]] = ()) -> None:
         """Run `commands` as one script with `-e`: the first failing command fails the stage.
 
-        `env` (e.g. WERF_COMMIT_HASH) is set for the commands only, not in the image. Output goes to `log`.
+        As werf does, the commands run as root (0:0) in `/` whatever USER/WORKDIR the image sets, and with
+        bash when the image has one (werf's script re-executes itself with bash), else with `shell`. `env`
+        (e.g. WERF_COMMIT_HASH) is set for the commands only, not in the image. Each (host directory,
+        container path) of `mounts` is bind-mounted while the commands run: what they write there stays on
+        the host, and only the empty mount point directory (created by buildah when missing) is left in the
+        image, as with werf's buildah backend. Output goes to `log`.
         """
         if not commands:
             return
-        arguments = ["run", "--isolation", self.isolation]
+        arguments = ["run", "--isolation", self.isolation, "--user", "0:0", "--workingdir", "/"]
         for key, value in (env or {}).items():
             arguments += ["--env", f"{key}={value}"]
-        arguments += [container.name, "--", shell, "-e", "-c", _checked_script(commands, stage)]
+        arguments += volume_arguments(mounts)
+        script = _checked_script(commands, stage)
+        arguments += [container.name, "--", shell, "-c", _PREFER_BASH, shell, script]
         try:
             process.run(self._buildah(*arguments), on_line=lambda line: _unless_trailer(line, log))
         except ProcessFailed as failure:
@@ -168,7 +163,52 @@ class BuildahStapel:
 
     def config(self, container: StageContainer, settings: ImageConfig) -> None:
         """`buildah config` with `settings`; nothing happens when there is nothing to set."""
-        arguments = config_arguments(settings)
+        self.apply_config_arguments(container, config_arguments(settings))
+
+    # --- the root filesystem ------------------------------------------------------------------------------
+
+    def mount(self, container: StageContainer) -> Path:
+        """`buildah mount`: the host directory of the container's root filesystem (unmount when done)."""
+        try:
+            output = process.capture(self._buildah("mount", container.name), timeout=_SHORT_TIMEOUT)
+        except ProcessFailed as failure:
+            raise _failed(f"buildah could not mount container {container.name}", failure) from None
+        return Path(output.strip())
+
+    def unmount(self, container: StageContainer) -> None:
+        try:
+            process.capture(self._buildah("umount", container.name), timeout=_SHORT_TIMEOUT)
+        except ProcessFailed as failure:
+            raise _failed(f"buildah could not unmount container {container.name}", failure) from None
+
+    @contextlib.contextmanager
+    def mounted(self, container: StageContainer) -> Iterator[Path]:
+        root = self.mount(container)
+        try:
+            yield root
+        finally:
+            self.unmount(container)
+
+    def delete_paths(self, container: StageContainer, to: str, relative_paths: Sequence[str]) -> None:
+        """Remove `to/<path>` for each path (a symlink as a link, a directory with its tree; missing is
+        fine), then the directories emptied by that, up to but not including `to` (werf's patch apply).
+
+        Symlinks on the way are resolved inside the container's root: nothing outside it is ever touched.
+        """
+        if not relative_paths:
+            return
+        with self.mounted(container) as root:
+            _in_rootfs(container, "remove files from", lambda: remove_paths(root, to, relative_paths))
+
+    def clear_directories(self, container: StageContainer, paths: Sequence[str]) -> None:
+        """Empty each directory of `paths`, keeping it (werf's from stage does this to mount points)."""
+        if not paths:
+            return
+        with self.mounted(container) as root:
+            _in_rootfs(container, "clear directories in", lambda: clear_directories(root, paths))
+
+    def apply_config_arguments(self, container: StageContainer, arguments: Sequence[str]) -> None:
+        """`buildah config ARGUMENTS` (e.g. `ImageConfigChanges.arguments()`); nothing to do for none."""
         if not arguments:
             return
         try:
@@ -176,17 +216,47 @@ class BuildahStapel:
         except ProcessFailed as failure:
             raise _failed(f"buildah could not configure container {container.name}", failure) from None
 
-    def commit(self, container: StageContainer, labels: Mapping[str, str]) -> str:
+    def apply_config_changes(self, container: StageContainer, changes: ImageConfigChanges) -> None:
+        """The imageSpec changes; commit with `omit_history=changes.clear_history` afterwards."""
+        self.apply_config_arguments(container, changes.arguments())
+
+    def apply_image_spec(self, container: StageContainer, spec: ImageSpec, *, project: str, image_name: str,
+                         service_labels: Mapping[str, str] | None = None) -> ImageConfigChanges:
+        """werf's imageSpec stage on the container's current config (see `image_spec_changes`).
+
+        Commit afterwards with `omit_history=changes.clear_history` and without the service labels named
+        in `changes.remove_labels` (werf removes matching service labels too).
+        """
+        changes = image_spec_changes(spec, self.inspect_config(container.name, kind="container"),
+                                     project=project, image_name=image_name, service_labels=service_labels)
+        self.apply_config_changes(container, changes)
+        return changes
+
+    def inspect_config(self, reference: str, *, kind: str = "image") -> dict[str, Any]:
+        """The Docker `config` section (Labels, Env, Volumes, ExposedPorts, Cmd, …) of a local image (or
+        of a working container with `kind="container"`)."""
+        try:
+            output = process.capture(self._buildah("inspect", "--type", kind, reference),
+                                     timeout=_SHORT_TIMEOUT)
+        except ProcessFailed as failure:
+            raise _failed(f"buildah could not inspect {kind} {reference}", failure) from None
+        config: dict[str, Any] = json.loads(output).get("Docker", {}).get("config") or {}
+        return config
+
+    def commit(self, container: StageContainer, labels: Mapping[str, str], *,
+               omit_history: bool = False) -> str:
         """Set `labels` and commit as a Docker-format image (keeping the container's config): "sha256:<id>".
 
-        The container stays: commit it again, or remove it (working_container does).
+        `omit_history` drops the whole history (imageSpec `clearHistory`). The container stays: commit it
+        again, or remove it (working_container does).
         """
         if labels:
             self.config(container, ImageConfig(labels=labels))
         with tempfile.TemporaryDirectory(prefix="shipyard-commit-") as scratch:
             iidfile = Path(scratch) / "iid"
-            argv = self._buildah("commit", "--quiet", "--format", "docker", "--iidfile", str(iidfile),
-                                 container.name)
+            history = ["--omit-history"] if omit_history else []
+            argv = self._buildah("commit", "--quiet", "--format", "docker", *history, "--iidfile",
+                                 str(iidfile), container.name)
             try:
                 process.capture(argv, timeout=None)
             except ProcessFailed as failure:
@@ -205,6 +275,23 @@ class BuildahStapel:
         """Remove a container whose creation failed or was interrupted (it may not exist)."""
         with contextlib.suppress(BackendError):
             self.remove(StageContainer(name=name, base=""))
+
+
+def volume_arguments(mounts: Sequence[tuple[Path, str]]) -> list[str]:
+    """`buildah run --volume HOST:CONTAINER` for each mount (`:` cannot be quoted in the flag)."""
+    arguments: list[str] = []
+    for host, target in mounts:
+        if ":" in str(host) or ":" in target:
+            raise BackendError(f"cannot bind-mount {host} at {target}: a buildah volume path has no ':'")
+        arguments += ["--volume", f"{host}:{target}"]
+    return arguments
+
+
+def _in_rootfs(container: StageContainer, action: str, operation: Callable[[], None]) -> None:
+    try:
+        operation()
+    except OSError as error:
+        raise BackendError(f"could not {action} container {container.name}: {error}") from None
 
 
 def _checked_script(commands: Sequence[str], stage: str) -> str:
@@ -232,42 +319,6 @@ def chown_value(owner: str | int | None, group: str | int | None) -> str:
     """`--chown` for an owner and/or a group; an unset owner is root (as without --chown)."""
     user = "0" if owner is None else str(owner)
     return user if group is None else f"{user}:{group}"
-
-
-def config_arguments(settings: ImageConfig) -> list[str]:
-    """The `buildah config` flags for `settings` (pure)."""
-    arguments: list[str] = []
-    for key, value in (settings.labels or {}).items():
-        arguments += ["--label", f"{key}={value}"]
-    for key, value in (settings.env or {}).items():
-        arguments += ["--env", f"{key}={value}"]
-    for volume in settings.volumes:
-        arguments += ["--volume", volume]
-    for port in settings.expose:
-        arguments += ["--port", port if "/" in port else f"{port}/tcp"]  # as Docker stores EXPOSE 8080
-    if settings.cmd is not None:
-        arguments += ["--cmd", json.dumps(list(settings.cmd))]
-    if settings.entrypoint is not None:
-        arguments += ["--entrypoint", json.dumps(list(settings.entrypoint))]
-    if settings.workdir is not None:
-        arguments += ["--workingdir", settings.workdir]
-    if settings.user is not None:
-        arguments += ["--user", settings.user]
-    if settings.healthcheck is not None:
-        arguments += _healthcheck_arguments(settings.healthcheck)
-    return arguments
-
-
-def _healthcheck_arguments(check: Healthcheck) -> list[str]:
-    # buildah splits the value into words like a shell: quoting keeps a CMD-SHELL command one element
-    arguments = ["--healthcheck", shlex.join(check.test)]
-    for flag, value in (("--healthcheck-interval", check.interval), ("--healthcheck-timeout", check.timeout),
-                        ("--healthcheck-start-period", check.start_period)):
-        if value:
-            arguments += [flag, value]
-    if check.retries is not None:
-        arguments += ["--healthcheck-retries", str(check.retries)]
-    return arguments
 
 
 def _failed(message: str, failure: ProcessFailed) -> BackendError:
