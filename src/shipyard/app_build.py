@@ -6,7 +6,7 @@ import os
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shipyard import context, output
 from shipyard.backends.base import RegistryAccess
@@ -31,6 +31,10 @@ from shipyard.storage.local_storage import LocalStagesStorage
 from shipyard.storage.registry_storage import RegistryStagesStorage
 from shipyard.tagging import validate_custom_tags
 from shipyard.trace import Tracer
+
+if TYPE_CHECKING:
+    from shipyard.gitmappings import MappingGit
+    from shipyard.stapel_build import StapelServices
 
 
 def shipyard_home() -> Path:
@@ -92,21 +96,33 @@ def stage_locker(options: dict[str, Any], project: str, client: RegistryClient |
                        locks_dir=default_locks_dir(os.environ), warn=output.warn)
 
 
-def find_stored(options: dict[str, Any], images: list[PlannedImage], project: str) -> list[str | None]:
-    """For `plan`: the stored stage name of each image's last stage, None where it must be built."""
+def find_stored(options: dict[str, Any], images: list[PlannedImage], project: str,
+                snapshot: Snapshot) -> tuple[list[PlannedImage], list[str | None]]:
+    """For `plan`: each image (Stapel ones with the stages a build would select) and the stored name of its
+    last stage, None where something must be built."""
     backend = buildah_backend(RegistryAccess())
     storage, _ = stages_storage(options, project, backend, registry_client(options))
     found: list[str | None] = []
+    planned: list[PlannedImage] = []
     try:
         for image in images:
+            if image.stapel is not None and not image.not_supported:
+                from shipyard.stapel_build import plan_with_storage
+
+                image, name = plan_with_storage(image, storage, stapel_git(snapshot),
+                                                bool(options.get("skip_image_spec_stage")))
+                planned.append(image)
+                found.append(name)
+                continue
             stage = image.last_stage
             description = storage.find_stage(stage.digest) if stage and not image.not_supported else None
+            planned.append(image)
             found.append(description.image_name if description else None)
     except ShipyardError as error:
         # The digests are still worth printing: say why the storage could not be asked.
         output.warn(f"stages storage not checked: {error.render()}")
-        return [None] * len(images)
-    return found
+        return images, [None] * len(images)
+    return planned, found
 
 
 def build_tasks(config: WerfConfig, names: Sequence[str], planner: Planner,
@@ -136,6 +152,33 @@ def build_dependencies(config: WerfConfig, names: Sequence[str]) -> dict[str, se
             if first != name:
                 dependencies[name].add(first)
     return dependencies
+
+
+def stapel_git(snapshot: Snapshot) -> MappingGit:
+    """Git mappings read the project repository at the commit being built (in --dev mode a commit object of
+    the work tree) and clone remote repositories under $SHIPYARD_HOME/git."""
+    from shipyard.gitmappings import MappingGit, work_tree_commit
+
+    repo = snapshot.repo
+    commit = snapshot.commit if snapshot.mode == "strict" else work_tree_commit(repo, snapshot.tree)
+    no_ancestry = os.environ.get("WERF_DISABLE_GIT_COMMIT_ANCESTRY_CHECK") == "true"
+    return MappingGit(repo, commit, shipyard_home() / "git", disable_ancestry_check=no_ancestry)
+
+
+def stapel_services(options: dict[str, Any], backend: BuildahBackend, snapshot: Snapshot) -> StapelServices:
+    """Containers, git and mount locations for Stapel images (imported only when a Stapel image builds)."""
+    from shipyard.backends.buildah_stapel import BuildahStapel
+    from shipyard.stapel_build import StapelServices, commit_env
+
+    home = shipyard_home()
+    return StapelServices(
+        containers=BuildahStapel(backend),
+        git=stapel_git(snapshot),
+        home=home,
+        project_dir=snapshot.root,
+        commit_env=commit_env(snapshot.commit, snapshot.repo.head_commit_time),
+        skip_image_spec_stage=bool(options.get("skip_image_spec_stage")),
+    )
 
 
 def tasks_limit(options: dict[str, Any]) -> int:
@@ -181,6 +224,8 @@ def run_build(options: dict[str, Any], config: WerfConfig, names: Sequence[str],
         conveyor = Conveyor(settings, storage=storage, backend=backend, locker=locker,
                             write_context=write_context, events=events, local=not repo,
                             on_interrupt=stop_all, tracer=tracer)
+        if any(config.image(name).is_stapel for name in names):
+            conveyor.stapel = stapel_services(options, backend, snapshot)
         try:
             outcomes = conveyor.build(tasks, dependencies, planner.plan_image, limit=limit)
         finally:

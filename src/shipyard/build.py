@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from shipyard import __version__
 from shipyard.backends.base import ContainerBackend, DockerfileBuild, RegistryAccess
@@ -27,9 +28,13 @@ from shipyard.slug import docker_tag
 from shipyard.stages.model import DockerfileRecipe, PlannedImage
 from shipyard.storage.base import StagesStorage
 from shipyard.storage.description import StageDescription
+from shipyard.storage.selection import StageSelector
 from shipyard.storage.stage_id import StageID, new_timestamp_ms
 from shipyard.tagging import render_custom_tag
 from shipyard.trace import Tracer
+
+if TYPE_CHECKING:
+    from shipyard.stapel_build import StapelServices
 
 # Writes the build context of a recipe into a directory; returns (context dir, Dockerfile path).
 ContextWriter = Callable[[DockerfileRecipe, Path], tuple[Path, Path]]
@@ -77,6 +82,7 @@ class ImageOutcome:
     build_seconds: float  # whole image: lookup + build + publish
     source_type: str  # werf's SourceType: "registry" when the base was pulled for this build, else ""
     base_image_pulled: bool = False
+    stages_by_name: Mapping[str, StageDescription] | None = None  # Stapel: every selected stage, in order
 
 
 class Conveyor:
@@ -96,6 +102,8 @@ class Conveyor:
         self._keyed_locks: dict[str, threading.Lock] = {}
         self._keyed_locks_guard = threading.Lock()
         self._bases_present: set[str] = set()
+        self._stages_of: dict[TaskKey, Mapping[str, StageDescription]] = {}  # every stage of each built image
+        self.stapel: StapelServices | None = None  # set by app_build when the backend can build Stapel stages
 
     def build(self, tasks: Sequence[TaskKey], dependencies: Mapping[str, set[str]], plan_image: PlanImage,
               *, limit: int) -> list[ImageOutcome]:
@@ -109,12 +117,16 @@ class Conveyor:
                 image = plan_image(key[0], key[1], stages)
             refuse_unsupported(image)
             try:
-                outcome = self._build_image(image)
+                if image.stapel is not None:
+                    outcome = self._build_stapel(image, key)
+                else:
+                    outcome = self._build_image(image)
                 self._publish_records(outcome)
             except Exception as error:
                 self._events.failed(image, error)  # several images may fail; each is reported as it happens
                 raise
             outcomes[key] = outcome  # read only by tasks that start after this one is done
+            self._stages_of[key] = outcome.stages_by_name or {image.stages[-1].name: outcome.stage}
             return outcome
 
         try:
@@ -125,6 +137,55 @@ class Conveyor:
                 error.message += f" (and {failed.others} more image(s) failed, see above)"
             raise error from None
         return [done[key] for key in tasks]
+
+    # --- what the Stapel builder shares with Dockerfile builds ---------------------------------------------
+
+    @property
+    def settings(self) -> BuildSettings:
+        return self._settings
+
+    @property
+    def storage(self) -> StagesStorage:
+        return self._storage
+
+    @property
+    def events(self) -> BuildEvents:
+        return self._events
+
+    @property
+    def trace(self) -> Tracer:
+        return self._trace
+
+    def found_event(self) -> StageCacheEvent:
+        return self._found_event()
+
+    def stages_of(self, name: str, platform: str) -> Mapping[str, StageDescription]:
+        """The stages (by werf stage name, in build order) of an image this run already built or found."""
+        return self._stages_of.get((name, platform), {})
+
+    def _build_stapel(self, image: PlannedImage, key: TaskKey) -> ImageOutcome:
+        from shipyard.stapel_build import StapelImageBuild
+
+        if self.stapel is None:
+            raise UsageError(f"image {image.name!r}: Stapel images need the buildah backend")
+        return StapelImageBuild(self, self.stapel, image).run()
+
+    def ensure_local(self, reference: str, access: RegistryAccess) -> bool:
+        """Pull `reference` unless the backend has it; each reference once per run, whatever the threads.
+        True when this call pulled it."""
+        with self._keyed_lock(f"base:{reference}"):
+            if reference in self._bases_present or reference == "scratch":
+                return False
+            pulled = False
+            if self._backend.inspect(reference) is None:
+                with self.stats.observe(Operation.IMAGE_PULL), self._trace.span(f"pull {reference}", "pull"):
+                    self._backend.pull(reference, access)
+                pulled = True
+            self._bases_present.add(reference)
+            return pulled
+
+    def keyed_lock(self, key: str) -> threading.Lock:
+        return self._keyed_lock(key)
 
     def _build_image(self, image: PlannedImage) -> ImageOutcome:
         # Two tasks of one run with the same digest (e.g. two images on one Dockerfile stage) build it once.
@@ -142,16 +203,7 @@ class Conveyor:
         and contend for the store. True when this build had to pull."""
         pulled = False
         for reference in recipe.base_images:
-            with self._keyed_lock(f"base:{reference}"):
-                if reference in self._bases_present or reference == "scratch":
-                    continue
-                if self._backend.inspect(reference) is None:
-                    access = self._settings.pull_access([reference])
-                    pulling = self._trace.span(f"pull {reference}", "pull")
-                    with self.stats.observe(Operation.IMAGE_PULL), pulling:
-                        self._backend.pull(reference, access)
-                    pulled = True
-                self._bases_present.add(reference)
+            pulled = self.ensure_local(reference, self._settings.pull_access([reference])) or pulled
         return pulled
 
     def _find_or_build(self, image: PlannedImage) -> ImageOutcome:
@@ -171,7 +223,7 @@ class Conveyor:
                 hint="--require-built-images forbids building; run the build without it first")
         self._events.building(image, stage.digest)
         image_id, pulled = self._run_backend(image, image.recipe)
-        published, adopted = self._publish(image, stage.digest, image_id)
+        published, adopted = self.publish_stage(image, stage.digest, image_id)
         seconds = time.monotonic() - started
         if adopted:
             self.stats.count_event(self._found_event())
@@ -195,13 +247,13 @@ class Conveyor:
                 dockerfile=dockerfile,
                 target=recipe.target,
                 build_args=dict(recipe.build_args),
-                labels=self._service_labels(image),
+                labels=self.service_labels(image),
                 add_hosts=recipe.add_hosts,
                 network=recipe.network,
                 platform=image.platform,
                 pull_access=self._settings.pull_access(recipe.base_images),
             )
-            with self._build_log(image) as (log, log_path):
+            with self.build_log(image) as (log, log_path):
                 try:
                     pulled = self._ensure_base_images(recipe)
                     building = self._trace.span(f"build {image.name}", "build")
@@ -214,7 +266,7 @@ class Conveyor:
                     raise
 
     @contextlib.contextmanager
-    def _build_log(self, image: PlannedImage) -> Iterator[tuple[Callable[[str], None], Path | None]]:
+    def build_log(self, image: PlannedImage) -> Iterator[tuple[Callable[[str], None], Path | None]]:
         """Every backend line goes to the terminal events and, when a log dir is set, to the image's file."""
         if self._settings.log_dir is None:
             yield (lambda line: self._events.log(image, line)), None
@@ -229,7 +281,7 @@ class Conveyor:
 
             yield log, path
 
-    def _service_labels(self, image: PlannedImage) -> dict[str, str]:
+    def service_labels(self, image: PlannedImage) -> dict[str, str]:
         """werf-internals §3.3: what werf's own cleanup and later builds read from a stage image."""
         return {
             "werf": self._settings.project,
@@ -238,15 +290,17 @@ class Conveyor:
             "werf-project-repo-commit": self._settings.commit,
         }
 
-    def _publish(self, image: PlannedImage, digest: str, image_id: str) -> tuple[StageDescription, bool]:
-        """Under the stage lock: adopt what another builder published meanwhile, else publish ours."""
+    def publish_stage(self, image: PlannedImage, digest: str, image_id: str, parent_timestamp_ms: int = 0,
+                      select: StageSelector | None = None) -> tuple[StageDescription, bool]:
+        """Under the stage lock: adopt what another builder published meanwhile, else publish ours.
+        True with the stage when it was adopted."""
         lock_name = stage_lock_name(self._settings.project, digest)
         waiting = functools.partial(self._events.waiting_for_lock, image)
         with self._trace.span(f"lock {image.name}", "lock wait", lock=lock_name):
             handle = self._locker.acquire(lock_name, on_wait=waiting)
         try:
             self.stats.record(Operation.STAGE_LOCK_WAIT_STORAGE, handle.waited_seconds)
-            winner = self._storage.find_stage(digest, refresh=True)
+            winner = self._storage.find_stage(digest, parent_timestamp_ms, refresh=True, select=select)
             if winner is not None:
                 return winner, True
             stage_id = StageID(digest, new_timestamp_ms())
@@ -281,6 +335,8 @@ def task_graph(tasks: Sequence[TaskKey], dependencies: Mapping[str, set[str]]) -
 
 
 def refuse_unsupported(image: PlannedImage) -> None:
+    if image.stapel is not None and not image.not_supported:
+        return
     if image.not_supported or image.recipe is None or image.last_stage is None:
         raise UsageError(f"image {image.name!r} cannot be built yet: {image.not_supported}",
                          hint="build the other images by naming them: shipyard build IMAGE…")

@@ -16,7 +16,7 @@ from shipyard.errors import DockerfileError, Location
 from shipyard.stages.digest import content_digest as stage_content_digest
 from shipyard.stages.digest import dockerfile_stage_of, normalize_platform
 from shipyard.stages.dockerfile import DockerfileInputs, analyze_dockerfile
-from shipyard.stages.model import DockerfileRecipe, PlannedImage, PlannedStage
+from shipyard.stages.model import DockerfileRecipe, PlannedImage, PlannedStage, StapelRecipe
 from shipyard.storage.description import StageDescription
 
 _MACHINE_TO_ARCH = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}
@@ -43,6 +43,14 @@ def target_platforms(image: Image, config: WerfConfig, cli_platforms: Sequence[s
             if value not in normalised:
                 normalised.append(value)
     return tuple(normalised)
+
+
+def stapel_unsupported(image: StapelImage) -> str:
+    if image.ansible is not None:
+        return "the ansible builder is not supported (werf runs it with its Docker backend only)"
+    if image.from_latest:
+        return "`fromLatest` is not supported yet"
+    return ""
 
 
 def import_value(kind: str, stage: StageDescription) -> str:
@@ -86,7 +94,7 @@ class Planner:
         """Why an image cannot be built yet ("" when it can), decided from its config alone."""
         image = self._config.image(name)
         if isinstance(image, StapelImage):
-            return "Stapel images are not built yet (coming with Stapel support)"
+            return stapel_unsupported(image)
         return "staged Dockerfile images are not built yet" if self._config.staged(image) else ""
 
     def plan_image(self, name: str, target: str,
@@ -96,12 +104,36 @@ class Planner:
         if reason := self.unsupported(name):
             kind = "stapel" if isinstance(image, StapelImage) else "staged"
             return PlannedImage(image.name, target, kind, image.final, (), not_supported=reason)
-        assert isinstance(image, DockerfileImage)
+        if isinstance(image, StapelImage):
+            return self._stapel_image(image, target, dependencies)
         if image.dependencies and dependencies is None:
             # Import values (REPO:TAG, digests) exist only once the dependency is built or found in storage.
             return PlannedImage(image.name, target, "dockerfile", image.final, (),
                                 not_supported="images with `dependencies` are planned during the build")
         return self._dockerfile_image(image, target, dependency_args(image, dependencies or {}))
+
+    def _stapel_image(self, image: StapelImage, target: str,
+                      dependencies: Mapping[str, StageDescription] | None) -> PlannedImage:
+        """The recipe only: Stapel stages are planned one by one against the storage (stapel_build.py)."""
+        related = self._config.has_image(image.from_) or image.imports or image.dependencies
+        if related and dependencies is None:
+            return PlannedImage(image.name, target, "stapel", image.final, (),
+                                not_supported="images built from or importing werf images are planned "
+                                              "during the build")
+        stages = dependencies or {}
+        base_reference, base_content, base_is_stage = image.from_, None, False
+        if self._config.has_image(image.from_):
+            base = stages[image.from_]
+            base_reference, base_content, base_is_stage = base.image_name, base.content_digest, True
+        recipe = StapelRecipe(
+            image=image,
+            meta_cache_version=self._config.meta.build.cache_version,
+            base_reference=base_reference,
+            base_image_content_digest=base_content,
+            base_is_stage=base_is_stage,
+            related_stages=dict(stages),
+        )
+        return PlannedImage(image.name, target, "stapel", image.final, (), stapel=recipe)
 
     def _dockerfile_image(self, image: DockerfileImage, target: str,
                           dependency_values: Mapping[str, str]) -> PlannedImage:

@@ -10,7 +10,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -18,6 +17,7 @@ import pytest
 from support import require_tools
 from support.gitrepo import commit_all, git, init_repo
 from support.lock_services import running_lock_server, running_redis
+from support.project import Project, skopeo
 
 WERF_YAML = """\
 project: buildtest
@@ -44,38 +44,6 @@ CMD ["/bin/sh", "-c", "cat /app/src/main.txt"]
 TOOL_DOCKERFILE = "ARG BASE_IMAGE\nFROM $BASE_IMAGE\nRUN echo tool > /tool.txt\n"
 
 
-@dataclass
-class Project:
-    path: Path
-    home: Path  # SHIPYARD_HOME: its own buildah store, so clearing it disturbs no other test
-    repo: str  # registry repository for the stages
-
-    def env(self) -> dict[str, str]:
-        return {**os.environ, "SHIPYARD_HOME": str(self.home), "BUILDAH_ISOLATION": "chroot"}
-
-    def shipyard(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "shipyard", *args, "--dir", str(self.path)],
-                              capture_output=True, text=True, env=self.env(), timeout=timeout)
-
-    def build(self, *args: str) -> subprocess.CompletedProcess[str]:
-        done = self.shipyard("build", "--repo", self.repo, *args)
-        assert done.returncode == 0, done.stdout + done.stderr
-        return done
-
-    def buildah(self, *args: str) -> str:
-        store = ["--root", str(self.home / "buildah" / "root"),
-                 "--runroot", str(self.home / "buildah" / "runroot")]
-        done = subprocess.run(["buildah", *store, *args], capture_output=True, text=True, env=self.env(),
-                              check=True, timeout=120)
-        return done.stdout
-
-    def local_images(self) -> list[str]:
-        return self.buildah("images", "-q").split()
-
-    def clear_local_store(self) -> None:
-        self.buildah("rmi", "--all", "--force")
-
-
 @pytest.fixture
 def project(tmp_path: Path, registry_repo: str, busybox_image: object) -> Iterator[Project]:
     require_tools("git", "buildah", "skopeo")
@@ -93,11 +61,6 @@ def project(tmp_path: Path, registry_repo: str, busybox_image: object) -> Iterat
         subprocess.run(["buildah", "--root", str(project.home / "buildah" / "root"), "--runroot",
                         str(project.home / "buildah" / "runroot"), "rmi", "--all", "--force"],
                        capture_output=True, check=False)
-
-
-def skopeo(*args: str) -> str:
-    done = subprocess.run(["skopeo", *args], capture_output=True, text=True, check=True, timeout=60)
-    return done.stdout
 
 
 def manifest_digest(reference: str) -> str:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from shipyard.config.model import StapelImage
 from shipyard.pathmatch import PathMatcher
+from shipyard.storage.description import StageDescription
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +34,23 @@ class DockerfileRecipe:
     base_images: tuple[str, ...] = ()  # FROM references outside the Dockerfile, expanded
 
 
+@dataclass(frozen=True)
+class StapelRecipe:
+    """How to build a Stapel image: its config and what its stages hash besides git and the storage.
+
+    The stages themselves are planned one at a time during the build (stages/stapel.py): their digests
+    depend on the stages selected in the storage."""
+
+    image: StapelImage
+    meta_cache_version: str = ""
+    base_reference: str = ""  # `from`: an external reference, "scratch", or the werf base's stage image
+    base_image_content_digest: str | None = None  # `from` names a werf image: its content digest
+    base_is_stage: bool = False  # base_reference is a stage image in the stages storage
+    skip_image_spec_stage: bool = False
+    # the published stages of the images it uses (fromImage, imports, dependencies), by image name
+    related_stages: Mapping[str, StageDescription] = field(default_factory=dict)
+
+
 @dataclass(frozen=True, slots=True)
 class PlannedImage:
     name: str
@@ -41,6 +60,7 @@ class PlannedImage:
     stages: tuple[PlannedStage, ...]
     not_supported: str = ""  # why no digests could be computed yet (empty when stages are complete)
     recipe: DockerfileRecipe | None = None
+    stapel: StapelRecipe | None = None
     content_digest: str = ""  # werf-stage-content-digest of the last stage (§1.2)
 
     @property

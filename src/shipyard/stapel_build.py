@@ -1,0 +1,232 @@
+"""Building one Stapel image: its stages one at a time, each found in the stages storage or built in a
+buildah working container on top of the previous one and published under its own stage lock.
+
+The digests come from the pure step-wise plan (stages/stapel.py): stage N+1 is planned only once stage N is
+selected, because a stage after a git stage hashes the commits the *selected* image was built at (§1.5).
+What a stage does to its container is in stapel_stage_work.py.
+"""
+
+from __future__ import annotations
+
+import datetime
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from shipyard.backends.base import LogLine
+from shipyard.backends.buildah_stapel import SCRATCH, BuildahStapel
+from shipyard.errors import ShipyardError
+from shipyard.gitmappings import MappingGit
+from shipyard.opstats import Operation, StageCacheEvent
+from shipyard.stages.model import PlannedImage, PlannedStage, StapelRecipe
+from shipyard.stages.stapel import ImageFacts, PlannedStapelStage, SelectedStage, StapelInputs, StapelPlan
+from shipyard.stages.stapel_git import commit_label, params_hash, virtual_merge_label
+from shipyard.stapel_facts import RelatedImages
+from shipyard.stapel_stage_work import StageWork
+from shipyard.storage.base import StagesStorage
+from shipyard.storage.description import StageDescription
+from shipyard.storage.selection import StageSelector
+
+if TYPE_CHECKING:
+    from shipyard.build import Conveyor, ImageOutcome
+
+
+@dataclass(frozen=True)
+class StapelServices:
+    """What Stapel builds need besides the conveyor: containers, git, and where mounts live."""
+
+    containers: BuildahStapel
+    git: MappingGit
+    home: Path  # $SHIPYARD_HOME: build_dir mounts
+    project_dir: Path  # relative `fromPath` mounts
+    commit_env: Mapping[str, str] = field(default_factory=dict)  # WERF_COMMIT_* for shell commands
+    skip_image_spec_stage: bool = False
+
+
+def commit_env(commit: str, commit_time_unix: int) -> dict[str, str]:
+    """WERF_COMMIT_HASH / _TIME_HUMAN (Go's time.String in UTC) / _TIME_UNIX for shell commands."""
+    when = datetime.datetime.fromtimestamp(commit_time_unix, tz=datetime.UTC)
+    return {
+        "WERF_COMMIT_HASH": commit,
+        "WERF_COMMIT_TIME_HUMAN": when.strftime("%Y-%m-%d %H:%M:%S +0000 UTC"),
+        "WERF_COMMIT_TIME_UNIX": str(commit_time_unix),
+    }
+
+
+class StapelImageBuild:
+    """One Stapel image on one platform; `run` returns its outcome (the last stage and every stage)."""
+
+    def __init__(self, conveyor: Conveyor, services: StapelServices, image: PlannedImage) -> None:
+        assert image.stapel is not None
+        self._conveyor = conveyor
+        self._services = services
+        self._image = image
+        self._recipe: StapelRecipe = image.stapel
+        self._related = RelatedImages(conveyor, services, image)
+        self._plan = stapel_plan(image, services.git, self._related, services.skip_image_spec_stage)
+        self._planned: list[PlannedStage] = []
+        self._selected: dict[str, StageDescription] = {}
+
+    def run(self) -> ImageOutcome:
+        from shipyard.build import ImageOutcome
+
+        started = time.monotonic()
+        rebuilt, pulled = False, False
+        previous: StageDescription | None = None
+        with self._conveyor.build_log(self._image) as (log, log_path):
+            try:
+                stage: PlannedStapelStage | None = self._plan.first_stage()
+                while stage is not None:
+                    self._planned.append(stage.as_planned_stage())
+                    description, selected, built, base_pulled = self._find_or_build(stage, previous, log)
+                    rebuilt, pulled = rebuilt or built, pulled or base_pulled
+                    self._selected[stage.name] = description
+                    previous = description
+                    stage = self._plan.next_stage(selected)
+            except ShipyardError as error:
+                error.message = f"image {self._image.name!r}: {error.message}"
+                if log_path is not None:
+                    error.hint = f"{error.hint or 'see the output above'}\n  full build log: {log_path}"
+                raise
+        assert previous is not None
+        image = replace(self._image, stages=tuple(self._planned), content_digest=previous.content_digest)
+        return ImageOutcome(image, previous, rebuilt=rebuilt, build_seconds=time.monotonic() - started,
+                            source_type="registry" if pulled else "", base_image_pulled=pulled,
+                            stages_by_name=dict(self._selected))
+
+    # --- one stage --------------------------------------------------------------------------------------
+
+    def _view(self) -> PlannedImage:
+        """The image as the events show it: its stages so far, the current one last."""
+        return replace(self._image, stages=tuple(self._planned))
+
+    def _find_or_build(self, stage: PlannedStapelStage, previous: StageDescription | None,
+                       log: LogLine) -> tuple[StageDescription, SelectedStage, bool, bool]:
+        """(selected description, what the plan learns from it, built now, a base image was pulled)."""
+        conveyor = self._conveyor
+        digest = stage.digest.digest
+        parent_ts = previous.stage_id.timestamp_ms if previous is not None else 0
+        select = ancestry_selector(self._plan, self._services.git) if stage.selection == "ancestry" else None
+        started = time.monotonic()
+        with conveyor.keyed_lock(f"digest:{digest}"):
+            with conveyor.trace.span(f"lookup {self._image.name}/{stage.name}", "lookup", digest=digest):
+                found = conveyor.storage.find_stage(digest, parent_ts, select=select)
+            if found is not None:
+                conveyor.stats.count_event(conveyor.found_event())
+                conveyor.events.reused(self._view(), found, time.monotonic() - started)
+                return found, self._plan.found(stage, found.labels), False, False
+            if conveyor.settings.require_built_images:
+                raise ShipyardError(
+                    f"stage {stage.name} ({digest}) is not in {conveyor.storage.address}",
+                    hint="--require-built-images forbids building; run the build without it first")
+            conveyor.events.building(self._view(), digest)
+            image_id, pulled = self._build(stage, previous, log)
+            published, adopted = conveyor.publish_stage(self._view(), digest, image_id, parent_ts, select)
+            seconds = time.monotonic() - started
+            if adopted:
+                conveyor.stats.count_event(conveyor.found_event())
+                conveyor.events.discarded(self._view(), published)
+                return published, self._plan.found(stage, published.labels), False, pulled
+            conveyor.stats.count_event(StageCacheEvent.BUILT)
+            conveyor.events.built(self._view(), published, seconds)
+            return published, self._plan.built(stage), True, pulled
+
+    def _build(self, stage: PlannedStapelStage, previous: StageDescription | None,
+               log: LogLine) -> tuple[str, bool]:
+        """Build `stage` on the previous stage (or the base image); returns the image ID, whether pulled."""
+        conveyor, containers = self._conveyor, self._services.containers
+        if previous is not None:
+            base = previous.image_name
+            pulled = conveyor.ensure_local(base, conveyor.settings.registry_access)
+        elif self._recipe.base_reference in ("", SCRATCH):
+            base, pulled = SCRATCH, False
+        else:
+            base = self._recipe.base_reference
+            access = (conveyor.settings.registry_access if self._recipe.base_is_stage
+                      else conveyor.settings.pull_access([base]))
+            pulled = conveyor.ensure_local(base, access)
+        labels = {
+            **conveyor.service_labels(replace(self._image, content_digest=stage.content_digest.digest)),
+            **stage.labels,
+        }
+        if previous is not None:
+            labels["werf.io/parent-stage-id"] = previous.stage_id.tag
+            labels["werf.io/base-image-id"] = previous.image_id
+        elif self._recipe.base_is_stage:
+            base_stage = self._related.base_stage()
+            labels["werf.io/parent-stage-id"] = base_stage.stage_id.tag
+            labels["werf.io/base-image-id"] = base_stage.image_id
+        work = StageWork(self._services, self._recipe.image, self._plan, self._related, log,
+                         project=conveyor.settings.project, workspace=conveyor.settings.workspace,
+                         inherited_labels=previous.labels if previous is not None else {})
+        building = conveyor.trace.span(f"build {self._image.name}/{stage.name}", "build")
+        with (conveyor.stats.observe(Operation.IMAGE_BUILD), building,
+              containers.working_container(base) as container):
+            commit = work.apply(container, stage, labels)
+            image_id = containers.commit(container, commit.final_labels(labels),
+                                         omit_history=commit.omit_history)
+            return image_id, pulled
+
+
+def stapel_plan(image: PlannedImage, git: MappingGit, related: ImageFacts | None,
+                skip_image_spec_stage: bool) -> StapelPlan:
+    recipe = image.stapel
+    assert recipe is not None
+    inputs = StapelInputs(
+        meta_cache_version=recipe.meta_cache_version,
+        target_platform=image.platform if image.platform != "linux/amd64" else "",
+        base_image_content_digest=recipe.base_image_content_digest,
+        skip_image_spec_stage=skip_image_spec_stage or recipe.skip_image_spec_stage,
+    )
+    return StapelPlan(recipe.image, inputs, git=git if recipe.image.git else None, images=related)
+
+
+def ancestry_selector(plan: StapelPlan, git: MappingGit) -> StageSelector:
+    """§1.5 selectAncestorStageDescByGitMappings: the oldest candidate whose commit of every mapping is in
+    the repository and an ancestor of (or equal to) the commit building now."""
+    mappings = plan.mappings
+
+    def select(candidates: Sequence[StageDescription]) -> StageDescription | None:
+        for candidate in sorted(candidates, key=lambda item: item.stage_id.timestamp_ms):
+            labels = candidate.labels
+            commits = []
+            for mapping in mappings:
+                commit = labels.get(commit_label(mapping), "")
+                if labels.get(virtual_merge_label(mapping)) == "true":
+                    commit = labels.get(f"werf-git-{params_hash(mapping)}-virtual-merge-from-commit", "")
+                commits.append(commit)
+            if all(commit and git.is_ancestor(mapping, commit)
+                   for mapping, commit in zip(mappings, commits, strict=True)):
+                return candidate
+        return None
+
+    return select
+
+
+def plan_with_storage(image: PlannedImage, storage: StagesStorage, git: MappingGit,
+                      skip_image_spec_stage: bool = False) -> tuple[PlannedImage, str | None]:
+    """For `plan`: the stages a build would use, found in `storage` while they are there and planned as
+    fresh builds after the first missing one; the stored name of the last stage when every stage is stored.
+    Images with imports or dependencies are planned during the build only (their facts need builds)."""
+    plan = stapel_plan(image, git, None, skip_image_spec_stage)
+    stages: list[PlannedStage] = []
+    previous: StageDescription | None = None
+    stored = True
+    stage: PlannedStapelStage | None = plan.first_stage()
+    while stage is not None:
+        stages.append(stage.as_planned_stage())
+        found = None
+        if stored:
+            select = ancestry_selector(plan, git) if stage.selection == "ancestry" else None
+            parent_ts = previous.stage_id.timestamp_ms if previous is not None else 0
+            found = storage.find_stage(stage.digest.digest, parent_ts, select=select)
+        if found is None:
+            stored = False
+            selected = plan.built(stage)
+        else:
+            previous, selected = found, plan.found(stage, found.labels)
+        stage = plan.next_stage(selected)
+    planned = replace(image, stages=tuple(stages))
+    return planned, previous.image_name if stored and previous is not None else None

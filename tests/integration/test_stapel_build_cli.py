@@ -1,0 +1,171 @@
+"""Stapel images end to end (werf's e2e scenarios in spirit): real git, buildah, the registry, the CLI."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from support import require_tools
+from support.gitrepo import commit_all, git, init_repo, write_files
+from support.project import Project, run_in_image
+
+WERF_YAML = """\
+project: stapeltest
+configVersion: 1
+---
+image: app
+from: {base}
+git:
+- add: /
+  to: /app
+  excludePaths: [werf.yaml]
+  stageDependencies:
+    install: ["deps/*"]
+shell:
+  beforeInstall:
+  - echo before > /before.txt
+  install:
+  - cat /app/deps/list.txt > /installed.txt
+  - echo "$WERF_COMMIT_HASH" > /commit.txt
+  setup:
+  - ls /app/src > /setup.txt
+"""
+
+BUILDER_APP_YAML = """\
+project: importtest
+configVersion: 1
+---
+image: builder
+from: {base}
+git:
+- add: /src
+  to: /src
+shell:
+  install:
+  - mkdir -p /app/build
+  - "printf '#!/bin/sh\\necho hello from %s\\n' \\"$(cat /src/name.txt)\\" > /app/build/app"
+  - chmod +x /app/build/app
+---
+image: app
+from: {base}
+import:
+- image: builder
+  add: /app/build/app
+  to: /usr/local/bin/app
+  after: install
+"""
+
+
+@pytest.fixture
+def stapel(tmp_path: Path, registry_repo: str, busybox_image: object) -> Iterator[Project]:
+    require_tools("git", "buildah", "skopeo")
+    path = init_repo(tmp_path / "project", {
+        "werf.yaml": WERF_YAML.format(base=busybox_image.remote),  # type: ignore[attr-defined]
+        "deps/list.txt": "dep-a\n",
+        "src/main.txt": "v1\n",
+        "src/other.txt": "other\n",
+    })
+    project = Project(path=path, home=tmp_path / "home", repo=registry_repo)
+    yield project
+    if (project.home / "buildah").exists():
+        subprocess.run(["buildah", "--root", str(project.home / "buildah" / "root"), "--runroot",
+                        str(project.home / "buildah" / "runroot"), "rmi", "--all", "--force"],
+                       capture_output=True, check=False)
+
+
+def stage_events(output: str, event: str) -> list[str]:
+    """The stages (`image/stage`) of every line with `event` ("Building stage", "Use previously built")."""
+    return [match.group(1) for match in re.finditer(rf"^(\S+): {event}", output, flags=re.MULTILINE)]
+
+
+def final_image(project: Project, *args: str) -> tuple[str, str]:
+    """Build with a report; (final image name, build output)."""
+    report = project.path.parent / "report.json"
+    done = project.build("--save-build-report", "--build-report-path", str(report), *args)
+    images = json.loads(report.read_text())["Images"]
+    return str(images["app"]["DockerImageName"]), done.stdout
+
+
+def test_git_and_shell_stages_build_then_a_second_build_only_reuses(stapel: Project) -> None:
+    image, output = final_image(stapel)
+    assert stage_events(output, "Building stage") == [
+        "app/from", "app/beforeInstall", "app/gitArchive", "app/install", "app/setup"]
+    head = git(stapel.path, "rev-parse", "HEAD")
+    assert run_in_image(stapel, image, "cat", "/before.txt", "/installed.txt", "/commit.txt",
+                        "/setup.txt") == f"before\ndep-a\n{head}\nmain.txt\nother.txt\n"
+    assert run_in_image(stapel, image, "cat", "/app/src/main.txt") == "v1\n"
+    assert "werf.yaml" not in run_in_image(stapel, image, "ls", "/app")
+
+    again, output = final_image(stapel)
+    assert again == image
+    assert stage_events(output, "Building stage") == []
+    assert stage_events(output, "Use previously built image") == [
+        "app/from", "app/beforeInstall", "app/gitArchive", "app/install", "app/setup"]
+
+
+def test_a_stage_dependency_rebuilds_install_and_what_follows(stapel: Project) -> None:
+    final_image(stapel)
+    write_files(stapel.path, {"deps/list.txt": "dep-a\ndep-b\n"})
+    commit_all(stapel.path, "new dependency")
+    image, output = final_image(stapel)
+    assert stage_events(output, "Building stage") == ["app/install", "app/setup"]
+    assert "app/gitArchive" in stage_events(output, "Use previously built image")
+    # install ran on the files of the new commit: gitArchive's older files were patched first
+    assert run_in_image(stapel, image, "cat", "/installed.txt", "/app/deps/list.txt") == (
+        "dep-a\ndep-b\ndep-a\ndep-b\n")
+
+
+def test_another_file_only_adds_a_latest_patch_and_an_empty_commit_rebuilds_nothing(stapel: Project) -> None:
+    first, _ = final_image(stapel)
+    write_files(stapel.path, {"src/main.txt": "v2\n", "src/new.txt": "new\n"})
+    (stapel.path / "src" / "other.txt").unlink()
+    commit_all(stapel.path, "edit, add, delete")
+    patched, output = final_image(stapel)
+    assert stage_events(output, "Building stage") == ["app/gitLatestPatch"]
+    assert patched != first
+    assert run_in_image(stapel, patched, "ls", "/app/src") == "main.txt\nnew.txt\n"
+    assert run_in_image(stapel, patched, "cat", "/app/src/main.txt") == "v2\n"
+
+    commit_all(stapel.path, "empty")
+    again, output = final_image(stapel)
+    assert stage_events(output, "Building stage") == []
+    assert again == patched
+
+
+def test_a_commit_of_another_branch_is_not_reused(stapel: Project) -> None:
+    """§1.5: gitArchive of an unrelated branch has the same digest but is not an ancestor of HEAD."""
+    git(stapel.path, "checkout", "-q", "-b", "other")
+    write_files(stapel.path, {"src/main.txt": "from another branch\n"})
+    commit_all(stapel.path, "other branch")
+    final_image(stapel)
+    git(stapel.path, "checkout", "-q", "main")
+    write_files(stapel.path, {"src/main.txt": "main branch\n"})
+    commit_all(stapel.path, "main branch")
+    image, output = final_image(stapel)
+    assert "app/gitArchive" in stage_events(output, "Building stage")
+    assert run_in_image(stapel, image, "cat", "/app/src/main.txt") == "main branch\n"
+
+
+def test_imported_binary_from_builder_runs(tmp_path: Path, registry_repo: str, busybox_image: object) -> None:
+    require_tools("git", "buildah", "skopeo")
+    path = init_repo(tmp_path / "project", {
+        "werf.yaml": BUILDER_APP_YAML.format(base=busybox_image.remote),  # type: ignore[attr-defined]
+        "src/name.txt": "shipyard\n",
+        "README.md": "not imported\n",
+    })
+    project = Project(path=path, home=tmp_path / "home", repo=registry_repo)
+    image, output = final_image(project)
+    assert "app/dependenciesAfterInstall" in stage_events(output, "Building stage")
+    assert run_in_image(project, image, "/usr/local/bin/app") == "hello from shipyard\n"
+
+    # Only README changes: the builder's install stage is reused, so app's import checksum is the same.
+    write_files(path, {"README.md": "still not imported\n"})
+    commit_all(path, "docs")
+    again, output = final_image(project)
+    assert again == image
+    assert stage_events(output, "Building stage") == []

@@ -1,0 +1,55 @@
+"""A shipyard project in a temporary git repository, driven through the CLI process."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass
+class Project:
+    path: Path
+    home: Path  # SHIPYARD_HOME: its own buildah store, so clearing it disturbs no other test
+    repo: str  # registry repository for the stages
+
+    def env(self) -> dict[str, str]:
+        return {**os.environ, "SHIPYARD_HOME": str(self.home), "BUILDAH_ISOLATION": "chroot"}
+
+    def shipyard(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "shipyard", *args, "--dir", str(self.path)],
+                              capture_output=True, text=True, env=self.env(), timeout=timeout)
+
+    def build(self, *args: str) -> subprocess.CompletedProcess[str]:
+        done = self.shipyard("build", "--repo", self.repo, *args)
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done
+
+    def buildah(self, *args: str) -> str:
+        store = ["--root", str(self.home / "buildah" / "root"),
+                 "--runroot", str(self.home / "buildah" / "runroot")]
+        done = subprocess.run(["buildah", *store, *args], capture_output=True, text=True, env=self.env(),
+                              check=True, timeout=120)
+        return done.stdout
+
+    def local_images(self) -> list[str]:
+        return self.buildah("images", "-q").split()
+
+    def clear_local_store(self) -> None:
+        self.buildah("rmi", "--all", "--force")
+
+
+def skopeo(*args: str) -> str:
+    done = subprocess.run(["skopeo", *args], capture_output=True, text=True, check=True, timeout=60)
+    return done.stdout
+
+
+def run_in_image(project: Project, reference: str, *command: str) -> str:
+    """Run `command` in a container of `reference` (pulled from the registry if needed); its stdout."""
+    container = project.buildah("from", "--quiet", "--tls-verify=false", reference).strip()
+    try:
+        return project.buildah("run", "--isolation", "chroot", container, "--", *command)
+    finally:
+        project.buildah("rm", container)
