@@ -1,0 +1,2 @@
+#!/bin/sh
+echo "greetings from the Stapel image, commit ${1:-unknown}"
