@@ -60,6 +60,9 @@ class BuildEvents:
 
     def log(self, image: PlannedImage, line: str) -> None: ...
 
+    def command_output(self, image: PlannedImage, line: str) -> None:
+        """A line printed by the user's own commands (Stapel shell stages): users expect to see it."""
+
 
 @dataclass(frozen=True)
 class BuildSettings:

@@ -105,6 +105,9 @@ class TerminalBuildEvents(BuildEvents):
     def waiting_for_lock(self, image: PlannedImage, lock_name: str) -> None:
         self.write(f"{stage_label(image)}: Waiting for lock {lock_name}")
 
+    def command_output(self, image: PlannedImage, line: str) -> None:
+        self.write(f"{stage_label(image)} │ {line}")
+
     def failed(self, image: PlannedImage, error: Exception) -> None:
         message = error.message if isinstance(error, ShipyardError) else f"{type(error).__name__}: {error}"
         self.write(f"{stage_label(image)}: FAILED: {message}")

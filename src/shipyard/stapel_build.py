@@ -158,7 +158,13 @@ class StapelImageBuild:
             base_stage = self._related.base_stage()
             labels["werf.io/parent-stage-id"] = base_stage.stage_id.tag
             labels["werf.io/base-image-id"] = base_stage.image_id
-        work = StageWork(self._services, self._recipe.image, self._plan, self._related, log,
+        view = self._view()
+
+        def stage_log(line: str) -> None:  # the build log file, and the user's terminal
+            log(line)
+            conveyor.events.command_output(view, line)
+
+        work = StageWork(self._services, self._recipe.image, self._plan, self._related, stage_log,
                          project=conveyor.settings.project, workspace=conveyor.settings.workspace,
                          inherited_labels=previous.labels if previous is not None else {})
         building = conveyor.trace.span(f"build {self._image.name}/{stage.name}", "build")

@@ -30,6 +30,7 @@ shell:
   beforeInstall:
   - echo before > /before.txt
   install:
+  - echo "installing $(cat /app/deps/list.txt)"
   - cat /app/deps/list.txt > /installed.txt
   - echo "$WERF_COMMIT_HASH" > /commit.txt
   setup:
@@ -95,6 +96,7 @@ def test_git_and_shell_stages_build_then_a_second_build_only_reuses(stapel: Proj
     image, output = final_image(stapel)
     assert stage_events(output, "Building stage") == [
         "app/from", "app/beforeInstall", "app/gitArchive", "app/install", "app/setup"]
+    assert "app/install │ installing dep-a" in output  # the user's commands speak to the user
     head = git(stapel.path, "rev-parse", "HEAD")
     assert run_in_image(stapel, image, "cat", "/before.txt", "/installed.txt", "/commit.txt",
                         "/setup.txt") == f"before\ndep-a\n{head}\nmain.txt\nother.txt\n"
@@ -169,3 +171,15 @@ def test_imported_binary_from_builder_runs(tmp_path: Path, registry_repo: str, b
     again, output = final_image(project)
     assert again == image
     assert stage_events(output, "Building stage") == []
+
+
+def test_plan_shows_the_stored_stages_and_what_a_change_adds(stapel: Project) -> None:
+    image, _ = final_image(stapel)
+    done = stapel.shipyard("plan", "--repo", stapel.repo)
+    assert done.returncode == 0, done.stderr
+    assert f"final tag: {image}" in done.stdout
+    assert "gitLatestPatch" not in done.stdout
+    write_files(stapel.path, {"src/main.txt": "changed\n"})
+    commit_all(stapel.path, "change")
+    done = stapel.shipyard("plan", "--repo", stapel.repo)
+    assert "gitLatestPatch" in done.stdout and "final tag:" not in done.stdout
