@@ -107,10 +107,7 @@ def find_stored(options: dict[str, Any], images: list[PlannedImage], project: st
     try:
         for image in images:
             if image.stapel is not None and not image.not_supported:
-                from shipyard.stapel_build import plan_with_storage
-
-                image, name = plan_with_storage(image, storage, stapel_git(snapshot),
-                                                bool(options.get("skip_image_spec_stage")))
+                image, name = plan_stapel(options, image, storage, snapshot)
                 planned.append(image)
                 found.append(name)
                 continue
@@ -123,6 +120,21 @@ def find_stored(options: dict[str, Any], images: list[PlannedImage], project: st
         output.warn(f"stages storage not checked: {error.render()}")
         return images, [None] * len(images)
     return planned, found
+
+
+def plan_stapel(options: dict[str, Any], image: PlannedImage, storage: StagesStorage,
+                snapshot: Snapshot) -> tuple[PlannedImage, str | None]:
+    from shipyard.registry.image_id import remote_image_id
+    from shipyard.stapel_build import plan_with_storage
+
+    recipe = image.stapel
+    assert recipe is not None
+    repo_id = ""
+    if recipe.image.from_latest:
+        access = registry_access(options, reference_hosts([recipe.base_reference]))
+        repo_id = remote_image_id(recipe.base_reference, image.platform, tls_verify=access.tls_verify)
+    return plan_with_storage(image, storage, stapel_git(snapshot), bool(options.get("skip_image_spec_stage")),
+                             repo_id)
 
 
 def build_tasks(config: WerfConfig, names: Sequence[str], planner: Planner,
@@ -168,6 +180,7 @@ def stapel_git(snapshot: Snapshot) -> MappingGit:
 def stapel_services(options: dict[str, Any], backend: BuildahBackend, snapshot: Snapshot) -> StapelServices:
     """Containers, git and mount locations for Stapel images (imported only when a Stapel image builds)."""
     from shipyard.backends.buildah_stapel import BuildahStapel
+    from shipyard.registry.image_id import remote_image_id
     from shipyard.stapel_build import StapelServices, commit_env
 
     home = shipyard_home()
@@ -178,6 +191,8 @@ def stapel_services(options: dict[str, Any], backend: BuildahBackend, snapshot: 
         project_dir=snapshot.root,
         commit_env=commit_env(snapshot.commit, snapshot.repo.head_commit_time),
         skip_image_spec_stage=bool(options.get("skip_image_spec_stage")),
+        remote_image_id=lambda reference, platform, access: remote_image_id(
+            reference, platform, tls_verify=access.tls_verify),
     )
 
 

@@ -173,14 +173,15 @@ class Conveyor:
             raise UsageError(f"image {image.name!r}: Stapel images need the buildah backend")
         return StapelImageBuild(self, self.stapel, image).run()
 
-    def ensure_local(self, reference: str, access: RegistryAccess) -> bool:
-        """Pull `reference` unless the backend has it; each reference once per run, whatever the threads.
-        True when this call pulled it."""
+    def ensure_local(self, reference: str, access: RegistryAccess, expected_id: str = "") -> bool:
+        """Pull `reference` unless the backend has it (with `expected_id`, that very image: fromLatest);
+        each reference once per run, whatever the threads. True when this call pulled it."""
         with self._keyed_lock(f"base:{reference}"):
             if reference in self._bases_present or reference == "scratch":
                 return False
             pulled = False
-            if self._backend.inspect(reference) is None:
+            local = self._backend.inspect(reference)
+            if local is None or (expected_id and local.image_id != expected_id):
                 with self.stats.observe(Operation.IMAGE_PULL), self._trace.span(f"pull {reference}", "pull"):
                     self._backend.pull(reference, access)
                 pulled = True

@@ -48,8 +48,6 @@ def target_platforms(image: Image, config: WerfConfig, cli_platforms: Sequence[s
 def stapel_unsupported(image: StapelImage) -> str:
     if image.ansible is not None:
         return "the ansible builder is not supported (werf runs it with its Docker backend only)"
-    if image.from_latest:
-        return "`fromLatest` is not supported yet"
     return ""
 
 

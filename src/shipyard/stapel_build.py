@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import datetime
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from shipyard.backends.base import LogLine
+from shipyard.backends.base import LogLine, RegistryAccess
 from shipyard.backends.buildah_stapel import SCRATCH, BuildahStapel
 from shipyard.errors import ShipyardError
 from shipyard.gitmappings import MappingGit
@@ -43,6 +43,8 @@ class StapelServices:
     project_dir: Path  # relative `fromPath` mounts
     commit_env: Mapping[str, str] = field(default_factory=dict)  # WERF_COMMIT_* for shell commands
     skip_image_spec_stage: bool = False
+    # fromLatest: (reference, platform, access) → the image's ID in its registry
+    remote_image_id: Callable[[str, str, RegistryAccess], str] | None = None
 
 
 def commit_env(commit: str, commit_time_unix: int) -> dict[str, str]:
@@ -65,9 +67,24 @@ class StapelImageBuild:
         self._image = image
         self._recipe: StapelRecipe = image.stapel
         self._related = RelatedImages(conveyor, services, image)
-        self._plan = stapel_plan(image, services.git, self._related, services.skip_image_spec_stage)
+        self._base_repo_id = self._remote_base_id() if self._recipe.image.from_latest else ""
+        self._plan = stapel_plan(image, services.git, self._related, services.skip_image_spec_stage,
+                                 self._base_repo_id)
         self._planned: list[PlannedStage] = []
         self._selected: dict[str, StageDescription] = {}
+
+    def _base_access(self) -> RegistryAccess:
+        settings = self._conveyor.settings
+        if self._recipe.base_is_stage:
+            return settings.registry_access
+        return settings.pull_access([self._recipe.base_reference])
+
+    def _remote_base_id(self) -> str:
+        """fromLatest: the base's current ID in its registry is part of the `from` digest (werf)."""
+        if self._services.remote_image_id is None:
+            raise ShipyardError("fromLatest needs a registry client", hint="report this as a bug")
+        return self._services.remote_image_id(self._recipe.base_reference, self._image.platform,
+                                              self._base_access())
 
     def run(self) -> ImageOutcome:
         from shipyard.build import ImageOutcome
@@ -144,9 +161,7 @@ class StapelImageBuild:
             base, pulled = SCRATCH, False
         else:
             base = self._recipe.base_reference
-            access = (conveyor.settings.registry_access if self._recipe.base_is_stage
-                      else conveyor.settings.pull_access([base]))
-            pulled = conveyor.ensure_local(base, access)
+            pulled = conveyor.ensure_local(base, self._base_access(), self._base_repo_id)
         labels = {
             **conveyor.service_labels(replace(self._image, content_digest=stage.content_digest.digest)),
             **stage.labels,
@@ -177,13 +192,14 @@ class StapelImageBuild:
 
 
 def stapel_plan(image: PlannedImage, git: MappingGit, related: ImageFacts | None,
-                skip_image_spec_stage: bool) -> StapelPlan:
+                skip_image_spec_stage: bool, base_image_repo_id: str = "") -> StapelPlan:
     recipe = image.stapel
     assert recipe is not None
     inputs = StapelInputs(
         meta_cache_version=recipe.meta_cache_version,
         target_platform=image.platform if image.platform != "linux/amd64" else "",
         base_image_content_digest=recipe.base_image_content_digest,
+        base_image_repo_id=base_image_repo_id,
         skip_image_spec_stage=skip_image_spec_stage or recipe.skip_image_spec_stage,
     )
     return StapelPlan(recipe.image, inputs, git=git if recipe.image.git else None, images=related)
@@ -212,11 +228,12 @@ def ancestry_selector(plan: StapelPlan, git: MappingGit) -> StageSelector:
 
 
 def plan_with_storage(image: PlannedImage, storage: StagesStorage, git: MappingGit,
-                      skip_image_spec_stage: bool = False) -> tuple[PlannedImage, str | None]:
+                      skip_image_spec_stage: bool = False,
+                      base_image_repo_id: str = "") -> tuple[PlannedImage, str | None]:
     """For `plan`: the stages a build would use, found in `storage` while they are there and planned as
     fresh builds after the first missing one; the stored name of the last stage when every stage is stored.
     Images with imports or dependencies are planned during the build only (their facts need builds)."""
-    plan = stapel_plan(image, git, None, skip_image_spec_stage)
+    plan = stapel_plan(image, git, None, skip_image_spec_stage, base_image_repo_id)
     stages: list[PlannedStage] = []
     previous: StageDescription | None = None
     stored = True

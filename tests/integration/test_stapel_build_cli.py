@@ -183,3 +183,52 @@ def test_plan_shows_the_stored_stages_and_what_a_change_adds(stapel: Project) ->
     commit_all(stapel.path, "change")
     done = stapel.shipyard("plan", "--repo", stapel.repo)
     assert "gitLatestPatch" in done.stdout and "final tag:" not in done.stdout
+
+
+ALLOW_FROM_LATEST = "giterminismConfigVersion: 1\nconfig:\n  stapel:\n    allowFromLatest: true\n"
+FROM_LATEST_YAML = """\
+project: latesttest
+configVersion: 1
+---
+image: app
+from: {base}
+fromLatest: true
+shell:
+  install:
+  - cat /marker.txt > /seen.txt
+"""
+
+
+def push_base(project: Project, busybox: str, reference: str, marker: str) -> None:
+    """A base image with /marker.txt pushed to `reference` (a tag that moves between calls)."""
+    container = project.buildah("from", "--quiet", "--tls-verify=false", busybox).strip()
+    try:
+        project.buildah("run", "--isolation", "chroot", container, "--", "sh", "-c",
+                        f"echo {marker} > /marker.txt")
+        project.buildah("commit", "--quiet", container, reference)
+    finally:
+        project.buildah("rm", container)
+    project.buildah("push", "--tls-verify=false", reference)
+
+
+def test_from_latest_rebuilds_when_the_base_tag_moves(tmp_path: Path, registry_repo: str,
+                                                      busybox_image: object) -> None:
+    require_tools("git", "buildah", "skopeo")
+    base = f"{registry_repo}-base:current"
+    path = init_repo(tmp_path / "project", {
+        "werf.yaml": FROM_LATEST_YAML.format(base=base),
+        "werf-giterminism.yaml": ALLOW_FROM_LATEST,
+    })
+    project = Project(path=path, home=tmp_path / "home", repo=registry_repo)
+    maker = Project(path=path, home=tmp_path / "base-maker", repo=registry_repo)  # another host's store
+    busybox = busybox_image.remote  # type: ignore[attr-defined]
+    push_base(maker, busybox, base, "v1")
+    first, _ = final_image(project)
+    assert run_in_image(project, first, "cat", "/seen.txt") == "v1\n"
+    same, output = final_image(project)
+    assert same == first and stage_events(output, "Building stage") == []
+
+    push_base(maker, busybox, base, "v2")  # our store still has v1 under that tag: it must be pulled again
+    second, output = final_image(project)
+    assert stage_events(output, "Building stage") == ["app/from", "app/install"]
+    assert run_in_image(project, second, "cat", "/seen.txt") == "v2\n"

@@ -99,7 +99,8 @@ class BuildahBackend:
             return PushedImage(reference=reference, manifest_digest=digestfile.read_text().strip())
 
     def pull(self, reference: str, access: RegistryAccess) -> str:
-        output = self._capture("pull", "--quiet", *registry_flags(access), reference,
+        # buildah's default policy keeps a local image of that name; a pull here must fetch the tag as it is
+        output = self._capture("pull", "--quiet", "--policy", "always", *registry_flags(access), reference,
                                action=f"pull {reference}", timeout=None)
         return _image_id(output.split()[-1])
 
