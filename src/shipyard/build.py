@@ -78,6 +78,18 @@ class BuildSettings:
 
 
 @dataclass(frozen=True)
+class StageOutcome:
+    """One stage of an image as the report lists it (werf's StageRecord)."""
+
+    name: str
+    stage: StageDescription
+    rebuilt: bool
+    build_seconds: float
+    source_type: str = ""
+    base_image_pulled: bool = False
+
+
+@dataclass(frozen=True)
 class ImageOutcome:
     image: PlannedImage
     stage: StageDescription
@@ -86,6 +98,7 @@ class ImageOutcome:
     source_type: str  # werf's SourceType: "registry" when the base was pulled for this build, else ""
     base_image_pulled: bool = False
     stages_by_name: Mapping[str, StageDescription] | None = None  # Stapel: every selected stage, in order
+    stage_outcomes: tuple[StageOutcome, ...] = ()  # Stapel: every stage for the report (else the last only)
 
 
 class Conveyor:
@@ -347,23 +360,12 @@ def refuse_unsupported(image: PlannedImage) -> None:
 
 
 def image_record(outcome: ImageOutcome) -> ImageRecord:
-    """werf's report record of an image: its last stage's description, then that stage (§7)."""
+    """werf's report record of an image: its last stage's description, then its stages (§7)."""
     stage = outcome.stage
     commit = stage.labels.get("werf-project-repo-commit", "")
-    stage_record = StageRecord(
-        name=outcome.image.stages[-1].name,
-        docker_image_name=stage.image_name,
-        docker_tag=stage.stage_id.tag,
-        docker_image_id=stage.image_id,
-        docker_image_digest=stage.manifest_digest,
-        created_at=stage.created_unix_nanos,
-        size=stage.size,
-        source_type=outcome.source_type,
-        base_image_pulled=outcome.base_image_pulled,
-        rebuilt=outcome.rebuilt,
-        build_time=outcome.build_seconds,
-        commit=commit,
-    )
+    stages = outcome.stage_outcomes or (StageOutcome(outcome.image.stages[-1].name, stage, outcome.rebuilt,
+                                                     outcome.build_seconds, outcome.source_type,
+                                                     outcome.base_image_pulled),)
     return ImageRecord(
         werf_image_name=outcome.image.name,
         config_type=outcome.image.config_type,
@@ -378,5 +380,23 @@ def image_record(outcome: ImageOutcome) -> ImageRecord:
         size=stage.size,
         build_time=outcome.build_seconds,
         commit=commit,
-        stages=(stage_record,),
+        stages=tuple(_stage_record(item) for item in stages),
+    )
+
+
+def _stage_record(item: StageOutcome) -> StageRecord:
+    stage = item.stage  # its own commit: an earlier stage may come from an earlier commit (labels are lazy)
+    return StageRecord(
+        name=item.name,
+        docker_image_name=stage.image_name,
+        docker_tag=stage.stage_id.tag,
+        docker_image_id=stage.image_id,
+        docker_image_digest=stage.manifest_digest,
+        created_at=stage.created_unix_nanos,
+        size=stage.size,
+        source_type=item.source_type,
+        base_image_pulled=item.base_image_pulled,
+        rebuilt=item.rebuilt,
+        build_time=item.build_seconds,
+        commit=stage.labels.get("werf-project-repo-commit", ""),
     )

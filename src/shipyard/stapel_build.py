@@ -30,7 +30,7 @@ from shipyard.storage.description import StageDescription
 from shipyard.storage.selection import StageSelector
 
 if TYPE_CHECKING:
-    from shipyard.build import Conveyor, ImageOutcome
+    from shipyard.build import Conveyor, ImageOutcome, StageOutcome
 
 
 @dataclass(frozen=True)
@@ -72,6 +72,7 @@ class StapelImageBuild:
                                  self._base_repo_id)
         self._planned: list[PlannedStage] = []
         self._selected: dict[str, StageDescription] = {}
+        self._outcomes: list[StageOutcome] = []
 
     def _base_access(self) -> RegistryAccess:
         settings = self._conveyor.settings
@@ -87,7 +88,7 @@ class StapelImageBuild:
                                               self._base_access())
 
     def run(self) -> ImageOutcome:
-        from shipyard.build import ImageOutcome
+        from shipyard.build import ImageOutcome, StageOutcome
 
         started = time.monotonic()
         rebuilt, pulled = False, False
@@ -97,9 +98,13 @@ class StapelImageBuild:
                 stage: PlannedStapelStage | None = self._plan.first_stage()
                 while stage is not None:
                     self._planned.append(stage.as_planned_stage())
+                    stage_started = time.monotonic()
                     description, selected, built, base_pulled = self._find_or_build(stage, previous, log)
                     rebuilt, pulled = rebuilt or built, pulled or base_pulled
                     self._selected[stage.name] = description
+                    source = _source_type(built, base_pulled, previous)
+                    self._outcomes.append(StageOutcome(stage.name, description, built,
+                                                       time.monotonic() - stage_started, source, base_pulled))
                     previous = description
                     stage = self._plan.next_stage(selected)
             except ShipyardError as error:
@@ -111,7 +116,7 @@ class StapelImageBuild:
         image = replace(self._image, stages=tuple(self._planned), content_digest=previous.content_digest)
         return ImageOutcome(image, previous, rebuilt=rebuilt, build_seconds=time.monotonic() - started,
                             source_type="registry" if pulled else "", base_image_pulled=pulled,
-                            stages_by_name=dict(self._selected))
+                            stages_by_name=dict(self._selected), stage_outcomes=tuple(self._outcomes))
 
     # --- one stage --------------------------------------------------------------------------------------
 
@@ -189,6 +194,14 @@ class StapelImageBuild:
             image_id = containers.commit(container, commit.final_labels(labels),
                                          omit_history=commit.omit_history)
             return image_id, pulled
+
+
+def _source_type(built: bool, pulled: bool, previous: StageDescription | None) -> str:
+    """werf's SourceType of a stage: "" when reused or nothing was fetched; for a built stage, "registry"
+    when its base image was pulled, "repo" when the previous stage was fetched from the stages storage."""
+    if not built or not pulled:
+        return ""
+    return "repo" if previous is not None else "registry"
 
 
 def stapel_plan(image: PlannedImage, git: MappingGit, related: ImageFacts | None,

@@ -109,6 +109,16 @@ def test_git_and_shell_stages_build_then_a_second_build_only_reuses(stapel: Proj
     assert stage_events(output, "Use previously built image") == [
         "app/from", "app/beforeInstall", "app/gitArchive", "app/install", "app/setup"]
 
+    write_files(stapel.path, {"src/main.txt": "v2\n"})
+    commit_all(stapel.path, "v2")
+    final_image(stapel)
+    record = json.loads((stapel.path.parent / "report.json").read_text())["Images"]["app"]
+    stages = [(stage["Name"], stage["Rebuilt"], stage["Commit"]) for stage in record["Stages"]]
+    assert stages == [("from", False, head), ("beforeInstall", False, head), ("gitArchive", False, head),
+                      ("install", False, head), ("setup", False, head),
+                      ("gitLatestPatch", True, git(stapel.path, "rev-parse", "HEAD"))]
+    assert record["Rebuilt"] is True and record["DockerImageName"] == record["Stages"][-1]["DockerImageName"]
+
 
 def test_a_stage_dependency_rebuilds_install_and_what_follows(stapel: Project) -> None:
     final_image(stapel)
