@@ -69,7 +69,7 @@ def run_plan(options: dict[str, Any]) -> None:
         output.warn(warning)
     from shipyard.app_build import find_stored
 
-    planned, stored = find_stored(options, planned, loaded.config.meta.project, snapshot)
+    planned, stored = find_stored(options, planner, loaded.config, planned, snapshot)
     if options.get("as_json"):
         output.print_plan_json(loaded.config.meta.project, snapshot.commit, planned, stored)
     else:

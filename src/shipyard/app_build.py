@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +28,7 @@ from shipyard.report import BuildReport, runtime_in_container, write_report
 from shipyard.schedule import execution_sets
 from shipyard.stages.model import DockerfileRecipe, PlannedImage
 from shipyard.storage.base import CustomTagsNeedRepoError, StagesStorage
+from shipyard.storage.description import StageDescription
 from shipyard.storage.local_storage import LocalStagesStorage
 from shipyard.storage.registry_storage import RegistryStagesStorage
 from shipyard.tagging import validate_custom_tags
@@ -34,7 +36,7 @@ from shipyard.trace import Tracer
 
 if TYPE_CHECKING:
     from shipyard.gitmappings import MappingGit
-    from shipyard.stapel_build import StapelServices
+    from shipyard.stapel_build import StapelServices, StoragePlan
 
 
 def shipyard_home() -> Path:
@@ -96,36 +98,52 @@ def stage_locker(options: dict[str, Any], project: str, client: RegistryClient |
                        locks_dir=default_locks_dir(os.environ), warn=output.warn)
 
 
-def find_stored(options: dict[str, Any], images: list[PlannedImage], project: str,
+def find_stored(options: dict[str, Any], planner: Planner, config: WerfConfig, images: list[PlannedImage],
                 snapshot: Snapshot) -> tuple[list[PlannedImage], list[str | None]]:
-    """For `plan`: each image (Stapel ones with the stages a build would select) and the stored name of its
-    last stage, None where something must be built."""
+    """For `plan`: each image as a build would see it and the stored name of its last stage (None where
+    something must be built). Images are looked up dependencies first, so an image built from, importing or
+    depending on stored images is planned with their stored stages, like the build plans it."""
     backend = buildah_backend(RegistryAccess())
-    storage, _ = stages_storage(options, project, backend, registry_client(options))
-    found: list[str | None] = []
-    planned: list[PlannedImage] = []
+    storage, _ = stages_storage(options, config.meta.project, backend, registry_client(options))
+    keys = [(image.name, image.platform) for image in images]
+    related = {name: set(names) for name, names in relations(config).items()}
+    order = [key for image_set in execution_sets(keys, task_graph(keys, related)) for key in image_set]
+    by_key = dict(zip(keys, images, strict=True))
+    stored: dict[TaskKey, StageDescription] = {}
+    named: dict[TaskKey, Mapping[str, StageDescription]] = {}
     try:
-        for image in images:
+        for key in order:
+            image = by_key[key]
+            needed = related.get(key[0], set())
+            if image.not_supported and needed and all((name, key[1]) in stored for name in needed):
+                image = planner.plan_image(key[0], key[1], {name: stored[(name, key[1])] for name in needed})
+            found: StageDescription | None = None
             if image.stapel is not None and not image.not_supported:
-                image, name = plan_stapel(options, image, storage, snapshot)
-                planned.append(image)
-                found.append(name)
-                continue
-            stage = image.last_stage
-            description = storage.find_stage(stage.digest) if stage and not image.not_supported else None
-            planned.append(image)
-            found.append(description.image_name if description else None)
+                result = plan_stapel(options, image, storage, snapshot, functools.partial(
+                    _named_stages, named, key[1]))
+                image, found, named[key] = result.image, result.stored, result.stages
+            elif (stage := image.last_stage) is not None and not image.not_supported:
+                found = storage.find_stage(stage.digest)
+            by_key[key] = image
+            if found is not None:
+                stored[key] = found
     except ShipyardError as error:
         # The digests are still worth printing: say why the storage could not be asked.
         output.warn(f"stages storage not checked: {error.render()}")
         return images, [None] * len(images)
-    return planned, found
+    return [by_key[key] for key in keys], [stored[key].image_name if key in stored else None for key in keys]
 
 
-def plan_stapel(options: dict[str, Any], image: PlannedImage, storage: StagesStorage,
-                snapshot: Snapshot) -> tuple[PlannedImage, str | None]:
+def _named_stages(named: Mapping[TaskKey, Mapping[str, StageDescription]], platform: str,
+                  name: str) -> Mapping[str, StageDescription]:
+    return named.get((name, platform), {})
+
+
+def plan_stapel(options: dict[str, Any], image: PlannedImage, storage: StagesStorage, snapshot: Snapshot,
+                named_stages: Callable[[str], Mapping[str, StageDescription]]) -> StoragePlan:
     from shipyard.registry.image_id import remote_image_id
     from shipyard.stapel_build import plan_with_storage
+    from shipyard.stapel_facts import StoredImageFacts
 
     recipe = image.stapel
     assert recipe is not None
@@ -133,8 +151,10 @@ def plan_stapel(options: dict[str, Any], image: PlannedImage, storage: StagesSto
     if recipe.image.from_latest:
         access = registry_access(options, reference_hosts([recipe.base_reference]))
         repo_id = remote_image_id(recipe.base_reference, image.platform, tls_verify=access.tls_verify)
-    return plan_with_storage(image, storage, stapel_git(snapshot), bool(options.get("skip_image_spec_stage")),
-                             repo_id)
+    return plan_with_storage(image, storage, stapel_git(snapshot),
+                             facts=StoredImageFacts(storage, recipe, named_stages),
+                             skip_image_spec_stage=bool(options.get("skip_image_spec_stage")),
+                             base_image_repo_id=repo_id)
 
 
 def build_tasks(config: WerfConfig, names: Sequence[str], planner: Planner,

@@ -240,29 +240,44 @@ def ancestry_selector(plan: StapelPlan, git: MappingGit) -> StageSelector:
     return select
 
 
-def plan_with_storage(image: PlannedImage, storage: StagesStorage, git: MappingGit,
-                      skip_image_spec_stage: bool = False,
-                      base_image_repo_id: str = "") -> tuple[PlannedImage, str | None]:
+def plan_with_storage(image: PlannedImage, storage: StagesStorage, git: MappingGit, *,
+                      facts: ImageFacts | None = None, skip_image_spec_stage: bool = False,
+                      base_image_repo_id: str = "") -> StoragePlan:
     """For `plan`: the stages a build would use, found in `storage` while they are there and planned as
-    fresh builds after the first missing one; the stored name of the last stage when every stage is stored.
-    Images with imports or dependencies are planned during the build only (their facts need builds)."""
-    plan = stapel_plan(image, git, None, skip_image_spec_stage, base_image_repo_id)
+    fresh builds after the first missing one. `facts` answers for imports and dependencies from what is
+    stored; an import whose checksum was never recorded ends the plan there (the build computes it)."""
+    from shipyard.stapel_facts import ChecksumNotRecorded
+
+    plan = stapel_plan(image, git, facts, skip_image_spec_stage, base_image_repo_id)
     stages: list[PlannedStage] = []
+    found_stages: dict[str, StageDescription] = {}
     previous: StageDescription | None = None
     stored = True
-    stage: PlannedStapelStage | None = plan.first_stage()
-    while stage is not None:
-        stages.append(stage.as_planned_stage())
-        found = None
-        if stored:
-            select = ancestry_selector(plan, git) if stage.selection == "ancestry" else None
-            parent_ts = previous.stage_id.timestamp_ms if previous is not None else 0
-            found = storage.find_stage(stage.digest.digest, parent_ts, select=select)
-        if found is None:
-            stored = False
-            selected = plan.built(stage)
-        else:
-            previous, selected = found, plan.found(stage, found.labels)
-        stage = plan.next_stage(selected)
-    planned = replace(image, stages=tuple(stages))
-    return planned, previous.image_name if stored and previous is not None else None
+    try:
+        stage: PlannedStapelStage | None = plan.first_stage()
+        while stage is not None:
+            stages.append(stage.as_planned_stage())
+            found = None
+            if stored:
+                select = ancestry_selector(plan, git) if stage.selection == "ancestry" else None
+                parent_ts = previous.stage_id.timestamp_ms if previous is not None else 0
+                found = storage.find_stage(stage.digest.digest, parent_ts, select=select)
+            if found is None:
+                stored = False
+                selected = plan.built(stage)
+            else:
+                previous, selected = found, plan.found(stage, found.labels)
+                found_stages[stage.name] = found
+            stage = plan.next_stage(selected)
+    except ChecksumNotRecorded as missing:
+        reason = f"the checksum of an import from {missing.args[0]} is computed by the build"
+        return StoragePlan(replace(image, stages=tuple(stages), not_supported=reason), None, {})
+    last = previous if stored else None
+    return StoragePlan(replace(image, stages=tuple(stages)), last, found_stages if stored else {})
+
+
+@dataclass(frozen=True)
+class StoragePlan:
+    image: PlannedImage  # with the stages a build would use
+    stored: StageDescription | None  # the last stage when every stage is stored
+    stages: Mapping[str, StageDescription]  # every stage by name when all are stored (for `stage:` imports)

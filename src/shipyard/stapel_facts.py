@@ -9,6 +9,7 @@ files, then store the record for the next builder.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -20,6 +21,7 @@ from shipyard.stages.model import PlannedImage, StapelRecipe
 from shipyard.stages.stapel_deps import import_source_id
 from shipyard.stages.stapel_stages import STAPEL_STAGE_ORDER
 from shipyard.stapel_imports import import_checksum
+from shipyard.storage.base import StagesStorage
 from shipyard.storage.description import StageDescription
 from shipyard.storage.import_metadata import ImportMetadata
 
@@ -27,7 +29,7 @@ if TYPE_CHECKING:
     from shipyard.build import Conveyor
     from shipyard.stapel_build import StapelServices
 
-__all__ = ["ImportSource", "RelatedImages"]
+__all__ = ["ChecksumNotRecorded", "ImportSource", "RelatedImages", "StoredImageFacts", "import_source_stage"]
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,58 @@ class ImportSource:
     stage_id: str  # the werf-import-source-stage-id label: DIGEST-TS, or the external reference
     access: RegistryAccess
     stage: StageDescription | None  # None for an external image
+
+
+def external_source_digest(reference: str) -> str:
+    """What the import source id hashes for an image outside werf.yaml."""
+    return f"external-image:{reference}"
+
+
+def import_source_stage(item: Import, related_stages: Mapping[str, StageDescription],
+                        named_stages: Mapping[str, StageDescription]) -> StageDescription | None:
+    """The stage an import reads: the werf image's last stage, or with `stage:` that stage of it (or the
+    last non-empty one before it when the image has no such stage); None for an external image."""
+    if item.image not in related_stages:
+        return None
+    if not item.stage:
+        return related_stages[item.image]
+    if not named_stages:
+        raise ConfigError(f"import from image {item.image!r} with `stage: {item.stage}`: that image has "
+                          "no Stapel stages", hint="`stage:` needs a Stapel source image")
+    wanted = STAPEL_STAGE_ORDER.index(item.stage) if item.stage in STAPEL_STAGE_ORDER else len(
+        STAPEL_STAGE_ORDER)
+    chosen = None
+    for name, description in named_stages.items():
+        if name in STAPEL_STAGE_ORDER and STAPEL_STAGE_ORDER.index(name) <= wanted:
+            chosen = description
+    if chosen is None:
+        raise ConfigError(f"import from image {item.image!r}: it has no stage up to {item.stage!r}")
+    return chosen
+
+
+class ChecksumNotRecorded(Exception):
+    """`plan` only reads the storage: an import whose checksum was never recorded needs the build."""
+
+
+class StoredImageFacts:
+    """ImageFacts for `plan`: related images as stored, import checksums from their records only."""
+
+    def __init__(self, storage: StagesStorage, recipe: StapelRecipe,
+                 named_stages: Callable[[str], Mapping[str, StageDescription]]) -> None:
+        self._storage = storage
+        self._recipe = recipe
+        self._named_stages = named_stages
+
+    def import_checksum(self, item: Import) -> str:
+        stage = import_source_stage(item, self._recipe.related_stages, self._named_stages(item.image))
+        digest = external_source_digest(item.image) if stage is None else stage.content_digest
+        stored = self._storage.get_import_metadata(import_source_id(digest, item))
+        if stored is None:
+            raise ChecksumNotRecorded(item.image)
+        return stored.checksum
+
+    def dependency_stage_image_name(self, image_name: str) -> str:
+        return self._recipe.related_stages[image_name].image_name
 
 
 class RelatedImages:
@@ -80,33 +134,17 @@ class RelatedImages:
     def source(self, item: Import) -> ImportSource:
         """The stage of a werf image (its last one, or the `stage:` named), else an external image."""
         conveyor = self._conveyor
-        if item.image not in self._recipe.related_stages:
+        named = conveyor.stages_of(item.image, self._image.platform)
+        stage = import_source_stage(item, self._recipe.related_stages, named)
+        if stage is None:
             reference = item.image
-            return ImportSource(reference, f"external-image:{reference}", reference,
+            return ImportSource(reference, external_source_digest(reference), reference,
                                 conveyor.settings.pull_access([reference]), None)
-        stage = self._named_stage(item) if item.stage else self._recipe.related_stages[item.image]
         return ImportSource(stage.image_name, stage.content_digest, stage.stage_id.tag,
                             conveyor.settings.registry_access, stage)
 
     def ensure_source(self, source: ImportSource) -> None:
         self._conveyor.ensure_local(source.reference, source.access)
-
-    def _named_stage(self, item: Import) -> StageDescription:
-        """werf imports `stage: install` from the image's install stage, or from the last non-empty stage
-        before it when the image has no install stage."""
-        stages = self._conveyor.stages_of(item.image, self._image.platform)
-        if not stages:
-            raise ConfigError(f"import from image {item.image!r} with `stage: {item.stage}`: that image has "
-                              "no Stapel stages", hint="`stage:` needs a Stapel source image")
-        wanted = STAPEL_STAGE_ORDER.index(item.stage) if item.stage in STAPEL_STAGE_ORDER else len(
-            STAPEL_STAGE_ORDER)
-        chosen = None
-        for name, description in stages.items():
-            if name in STAPEL_STAGE_ORDER and STAPEL_STAGE_ORDER.index(name) <= wanted:
-                chosen = description
-        if chosen is None:
-            raise ConfigError(f"import from image {item.image!r}: it has no stage up to {item.stage!r}")
-        return chosen
 
     def _stored_or_computed_checksum(self, item: Import) -> str:
         source = self.source(item)

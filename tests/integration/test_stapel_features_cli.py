@@ -182,6 +182,12 @@ def test_stapel_directives_build_what_werf_builds(features: Project) -> None:
     finally:
         features.buildah("rm", container)
 
+    # plan knows every final tag before a build: fromImage, imports and dependencies from stored stages
+    done = features.shipyard("plan", "--repo", features.repo)
+    assert done.returncode == 0, done.stderr
+    for name in ("base", "tool", "app", "empty"):
+        assert f"final tag: {images[name]['DockerImageName']}" in done.stdout
+
     again, output = build_report(features)
     assert built(output) == []
     assert {name: record["DockerImageName"] for name, record in again.items()} == {
