@@ -204,8 +204,11 @@ def stapel_services(options: dict[str, Any], backend: BuildahBackend, snapshot: 
     from shipyard.stapel_build import StapelServices, commit_env
 
     home = shipyard_home()
+    containers = BuildahStapel(backend)
+    if orphans := containers.remove_orphans():
+        output.warn(f"removed {len(orphans)} working container(s) left behind by killed builds")
     return StapelServices(
-        containers=BuildahStapel(backend),
+        containers=containers,
         git=stapel_git(snapshot),
         home=home,
         project_dir=snapshot.root,

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
 import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -242,3 +246,52 @@ def test_from_latest_rebuilds_when_the_base_tag_moves(tmp_path: Path, registry_r
     second, output = final_image(project)
     assert stage_events(output, "Building stage") == ["app/from", "app/install"]
     assert run_in_image(project, second, "cat", "/seen.txt") == "v2\n"
+
+
+def stage_tags(repo: str) -> list[str]:
+    done = subprocess.run(["skopeo", "list-tags", "--tls-verify=false", f"docker://{repo}"],
+                          capture_output=True, text=True, timeout=60)
+    tags = json.loads(done.stdout)["Tags"] if done.returncode == 0 else []
+    return [tag for tag in tags if re.fullmatch(r"[0-9a-f]{56}-\d+", tag)]
+
+
+def test_two_concurrent_builders_publish_each_stage_once(stapel: Project) -> None:
+    processes = [subprocess.Popen([sys.executable, "-m", "shipyard", "build", "--repo", stapel.repo,
+                                   "--dir", str(stapel.path)], env=stapel.env(), stdout=subprocess.PIPE,
+                                  stderr=subprocess.STDOUT, text=True) for _ in range(2)]
+    outputs = []
+    for process in processes:
+        output, _ = process.communicate(timeout=300)
+        assert process.returncode == 0, output
+        outputs.append(output)
+    digests = [tag.split("-")[0] for tag in stage_tags(stapel.repo)]
+    assert len(digests) == 5 and len(set(digests)) == 5, digests
+    finals = {re.search(r"app: (\S+)", output).group(1) for output in outputs}  # type: ignore[union-attr]
+    assert len(finals) == 1  # both builders end on the same stored stage
+
+
+def test_a_killed_build_keeps_the_finished_stages_and_publishes_no_half_stage(stapel: Project) -> None:
+    werf_yaml = (stapel.path / "werf.yaml").read_text()
+    (stapel.path / "werf.yaml").write_text(werf_yaml.replace("  setup:\n", "  setup:\n  - sleep 30\n"))
+    commit_all(stapel.path, "slow setup")
+    process = subprocess.Popen([sys.executable, "-m", "shipyard", "build", "--repo", stapel.repo,
+                                "--dir", str(stapel.path)], env=stapel.env(), stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    deadline = time.monotonic() + 120
+    assert process.stdout is not None
+    for line in process.stdout:  # kill it while setup runs
+        if "app/setup: Building stage" in line or time.monotonic() > deadline:
+            break
+    time.sleep(2)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=30)
+    assert len(stage_tags(stapel.repo)) == 4  # from, beforeInstall, gitArchive, install: setup is not there
+    assert "shipyard-stapel-" in stapel.buildah("containers", "--format", "{{.ContainerName}}")
+
+    (stapel.path / "werf.yaml").write_text(werf_yaml)
+    commit_all(stapel.path, "fast setup")
+    image, output = final_image(stapel)
+    assert stage_events(output, "Building stage") == ["app/setup"]
+    # the next build removed the killed build's working container (its owner is gone)
+    assert "shipyard-stapel-" not in stapel.buildah("containers", "--format", "{{.ContainerName}}")
+    assert run_in_image(stapel, image, "cat", "/setup.txt") == "main.txt\nother.txt\n"

@@ -25,6 +25,7 @@ from shipyard.backends import process
 from shipyard.backends.base import LogLine, RegistryAccess
 from shipyard.backends.buildah import BuildahBackend, registry_flags
 from shipyard.backends.buildah_output import failure_hint, readable_lines
+from shipyard.backends.container_leases import ContainerLeases
 from shipyard.backends.process import BackendError, ProcessFailed
 from shipyard.backends.rootfs import clear_directories, remove_paths
 from shipyard.backends.stapel_config import (
@@ -68,12 +69,14 @@ class BuildahStapel:
         self.isolation = backend.isolation
         self.pull_access = backend.pull_access
         self._executable = executable
+        self._leases = ContainerLeases(Path(self.root).parent / "stapel-containers")
 
     # --- containers ---------------------------------------------------------------------------------------
 
     def from_image(self, reference: str, pull_access: RegistryAccess | None = None) -> StageContainer:
         """A Docker-format working container from `reference` (pulled only when missing) or from scratch."""
         name = _NAME_PREFIX + secrets.token_hex(8)
+        self._leases.hold(name)  # before the container exists: a sweep never takes it for an orphan
         arguments = ["from", "--quiet", "--name", name, "--format", "docker"]
         if reference != SCRATCH:
             arguments += ["--pull=false", *registry_flags(pull_access or self.pull_access)]
@@ -110,6 +113,20 @@ class BuildahStapel:
             text = "\n".join(failure.output_tail).lower()
             if not any(needle in text for needle in _NO_SUCH_CONTAINER):
                 raise _failed(f"buildah could not remove container {container.name}", failure) from None
+        self._leases.release(container.name)
+
+    def remove_orphans(self) -> list[str]:
+        """Remove the working containers of builds that were killed (their owner process is gone)."""
+        try:
+            output = process.capture(self._buildah("containers", "--json"), timeout=_SHORT_TIMEOUT)
+        except ProcessFailed as failure:
+            raise _failed("buildah could not list its containers", failure) from None
+        names = [str(entry.get("containername", "")) for entry in json.loads(output or "[]") or []]
+        orphans = self._leases.orphans([name for name in names if name.startswith(_NAME_PREFIX)])
+        for name in orphans:
+            self.remove(StageContainer(name=name, base=""))
+            self._leases.forget(name)
+        return orphans
 
     # --- stage instructions -------------------------------------------------------------------------------
 
