@@ -57,10 +57,7 @@ def project(tmp_path: Path, registry_repo: str, busybox_image: object) -> Iterat
     })
     project = Project(path=path, home=tmp_path / "home", repo=registry_repo)
     yield project
-    if (project.home / "buildah").exists():
-        subprocess.run(["buildah", "--root", str(project.home / "buildah" / "root"), "--runroot",
-                        str(project.home / "buildah" / "runroot"), "rmi", "--all", "--force"],
-                       capture_output=True, check=False)
+    project.remove_images()
 
 
 def manifest_digest(reference: str) -> str:

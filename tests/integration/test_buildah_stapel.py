@@ -25,6 +25,7 @@ from shipyard.backends.buildah_stapel import (
 )
 from shipyard.backends.process import BackendError
 from support import require_tools
+from support.buildah_store import run_in_image
 
 Fixture = Any  # conftest's BuildahStore / BaseImage (conftest is not importable by name)
 COMMIT_ENV = {
@@ -55,14 +56,6 @@ def stage_labels(name: str, digest: str, parent: str = "") -> dict[str, str]:
 def inspect_image(store: Fixture, image: str) -> dict[str, Any]:
     result: dict[str, Any] = json.loads(store.run("inspect", "--type", "image", image).stdout)
     return result
-
-
-def run_in_image(store: Fixture, image: str, script: str) -> str:
-    container = store.run("from", "--quiet", image).stdout.strip()
-    try:
-        return str(store.run("run", container, "--", "/bin/sh", "-c", script).stdout)
-    finally:
-        store.run("rm", container)
 
 
 def containers(store: Fixture) -> list[str]:

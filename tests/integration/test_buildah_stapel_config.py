@@ -18,6 +18,7 @@ from shipyard.backends.stapel_config import docker_image_config, image_spec_chan
 from shipyard.config.model import DockerInstructions, FrozenMap, Healthcheck, ImageSpec, Mount
 from shipyard.stages.stapel_mounts import mount_labels, mount_sources
 from support import require_tools
+from support.buildah_store import run_in_image
 
 Fixture = Any  # conftest's BuildahStore / BaseImage
 
@@ -32,14 +33,6 @@ def docker_config(store: Fixture, image: str) -> dict[str, Any]:
     inspected = json.loads(store.run("inspect", "--type", "image", image).stdout)
     config: dict[str, Any] = inspected["Docker"]["config"]
     return config
-
-
-def run_in_image(store: Fixture, image: str, script: str) -> str:
-    container = store.run("from", "--quiet", image).stdout.strip()
-    try:
-        return str(store.run("run", container, "--", "/bin/sh", "-c", script).stdout)
-    finally:
-        store.run("rm", container)
 
 
 def test_delete_paths_never_leaves_the_rootfs_and_prunes_emptied_directories(

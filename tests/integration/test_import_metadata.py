@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import json
 import secrets
-import threading
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
 
 from shipyard.backends.buildah import BuildahBackend
@@ -20,35 +18,16 @@ from shipyard.registry.reference import parse_repository
 from shipyard.storage.import_metadata import ImportMetadata, import_metadata_tag
 from shipyard.storage.local_storage import LocalStagesStorage
 from shipyard.storage.registry_storage import RegistryStagesStorage
+from support.recording import RecordingTransport
 
 Registry = Any  # conftest fixture objects
 BuildahStore = Any
 PROJECT = "demo-project"
 
 
-class Recorder(httpx.BaseTransport):
-    def __init__(self) -> None:
-        self._inner = httpx.HTTPTransport()
-        self._lock = threading.Lock()
-        self.requests: list[tuple[str, str]] = []
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        with self._lock:
-            self.requests.append((request.method, request.url.path))
-        return self._inner.handle_request(request)
-
-    def close(self) -> None:
-        self._inner.close()
-
-    def kinds(self) -> list[str]:
-        """Each request as METHOD + the API part it addresses (tags, manifests, blobs)."""
-        with self._lock:
-            return [f"{method} {path.split('/')[-2]}" for method, path in self.requests]
-
-
 @pytest.fixture
-def client_and_recorder(registry: Registry) -> Iterator[tuple[RegistryClient, Recorder]]:
-    recorder = Recorder()
+def client_and_recorder(registry: Registry) -> Iterator[tuple[RegistryClient, RecordingTransport]]:
+    recorder = RecordingTransport()
     with RegistryClient(registry.address, insecure=True, credentials=Credentials(),
                         transport=recorder) as client:
         yield client, recorder
@@ -60,7 +39,7 @@ def record() -> ImportMetadata:
 
 
 def test_a_record_round_trips_through_the_registry(
-        registry_repo: str, client_and_recorder: tuple[RegistryClient, Recorder]) -> None:
+        registry_repo: str, client_and_recorder: tuple[RegistryClient, RecordingTransport]) -> None:
     client, recorder = client_and_recorder
     metadata = record()
     first_run = RegistryStagesStorage(client, registry_repo, PROJECT)
@@ -81,7 +60,7 @@ def test_a_record_round_trips_through_the_registry(
 
 
 def test_the_record_carries_werfs_labels(
-        registry_repo: str, client_and_recorder: tuple[RegistryClient, Recorder]) -> None:
+        registry_repo: str, client_and_recorder: tuple[RegistryClient, RecordingTransport]) -> None:
     client, _ = client_and_recorder
     metadata = record()
     RegistryStagesStorage(client, registry_repo, PROJECT).put_import_metadata(metadata)
@@ -98,7 +77,7 @@ def test_the_record_carries_werfs_labels(
 
 
 def test_a_record_without_a_checksum_is_rewritten(
-        registry_repo: str, client_and_recorder: tuple[RegistryClient, Recorder]) -> None:
+        registry_repo: str, client_and_recorder: tuple[RegistryClient, RecordingTransport]) -> None:
     client, recorder = client_and_recorder
     metadata = record()
     path = parse_repository(registry_repo).path

@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
 import pytest
 
 from shipyard.registry.auth import Credentials
@@ -22,35 +21,11 @@ from shipyard.storage.naming import custom_tag_meta_tag, image_metadata_tag, man
 from shipyard.storage.registry_storage import RegistryStagesStorage
 from shipyard.storage.stage_id import StageID
 from support import require_tools
+from support.recording import RecordingTransport
 
 Registry = Any  # the conftest fixture object
 PROJECT = "demo-project"
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
-
-
-class RecordingTransport(httpx.BaseTransport):
-    """Every request the client sends, as (method, path): proves what was (not) downloaded."""
-
-    def __init__(self) -> None:
-        self._inner = httpx.HTTPTransport()
-        self._lock = threading.Lock()
-        self.requests: list[tuple[str, str]] = []
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        with self._lock:
-            self.requests.append((request.method, request.url.path))
-        return self._inner.handle_request(request)
-
-    def close(self) -> None:
-        self._inner.close()
-
-    def paths(self, method: str, containing: str) -> list[str]:
-        with self._lock:
-            return [path for verb, path in self.requests if verb == method and containing in path]
-
-    def blob_requests(self) -> list[str]:
-        with self._lock:
-            return [path.rsplit("/", 1)[1] for _, path in self.requests if "/blobs/sha256:" in path]
 
 
 @dataclass

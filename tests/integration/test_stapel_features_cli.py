@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -118,10 +117,7 @@ def features(tmp_path: Path, registry_repo: str, busybox_image: object) -> Itera
     })
     project = Project(path=path, home=tmp_path / "home", repo=registry_repo)
     yield project
-    if (project.home / "buildah").exists():
-        subprocess.run(["buildah", "--root", str(project.home / "buildah" / "root"), "--runroot",
-                        str(project.home / "buildah" / "runroot"), "rmi", "--all", "--force"],
-                       capture_output=True, check=False)
+    project.remove_images()
 
 
 def build_report(project: Project, *args: str) -> tuple[dict[str, Any], str]:

@@ -40,6 +40,19 @@ class Project:
     def clear_local_store(self) -> None:
         self.buildah("rmi", "--all", "--force")
 
+    def remove_images(self) -> None:
+        """Fixture teardown: free the store's disk space (best effort; the store may not exist)."""
+        if (self.home / "buildah").exists():
+            subprocess.run(["buildah", "--root", str(self.home / "buildah" / "root"), "--runroot",
+                            str(self.home / "buildah" / "runroot"), "rm", "--all"],
+                           capture_output=True, check=False)
+            subprocess.run(["buildah", "--root", str(self.home / "buildah" / "root"), "--runroot",
+                            str(self.home / "buildah" / "runroot"), "rmi", "--all", "--force"],
+                           capture_output=True, check=False)
+            # a killed build leaves the overlay driver's private bind mount of its home behind
+            subprocess.run(["umount", str(self.home / "buildah" / "root" / "overlay")], capture_output=True,
+                           check=False)
+
 
 def skopeo(*args: str) -> str:
     done = subprocess.run(["skopeo", *args], capture_output=True, text=True, check=True, timeout=60)
