@@ -67,6 +67,8 @@ import:
   stage: install
   add: /opt/tool
   to: /opt/tool
+  owner: 1000
+  group: 1000
   after: install
 shell:
   install:
@@ -162,8 +164,9 @@ def test_stapel_directives_build_what_werf_builds(features: Project) -> None:
     # dependencies: the env is there from importsAfterInstall on, not in install (built before it)
     assert env["TOOL_IMAGE"] == tool
     assert run_in_image(features, app, "cat", "/install-env.txt", "/setup-env.txt") == f"tool=\ntool={tool}\n"
-    # import from the tool's install stage: its setup file is not there
+    # import from the tool's install stage (its setup file is not there), with owner and group
     assert run_in_image(features, app, "ls", "/opt/tool") == "version\n"
+    assert run_in_image(features, app, "stat", "-c", "%u:%g", "/opt/tool/version") == "1000:1000\n"
     # mounts: build_dir keeps its content on the host, tmp_dir and build_dir leave nothing in the image
     runs = list((features.home / "shared_context" / "mounts" / "projects" / "features").glob("*/runs.txt"))
     assert len(runs) == 1 and runs[0].read_text() == "cached\n"
