@@ -81,6 +81,7 @@ class Planner:
         self._prefix = prefix
         self._build_platform = host_platform()
         self.warnings: list[str] = []
+        self._warned_secrets: set[str] = set()
 
     def plan(self, request: PlanRequest) -> list[PlannedImage]:
         """Every image and platform, without dependency values (images with dependencies wait for builds)."""
@@ -99,6 +100,10 @@ class Planner:
                    dependencies: Mapping[str, StageDescription] | None) -> PlannedImage:
         """One image for one platform; `dependencies` maps each image it depends on to its published stage."""
         image = self._config.image(name)
+        if image.secrets and name not in self._warned_secrets:
+            self._warned_secrets.add(name)
+            self.warnings.append(f"image {name!r} declares `secrets`, which shipyard does not provide to "
+                                 "builds yet: a command reading /run/secrets/<id> finds nothing")
         if reason := self.unsupported(name):
             kind = "stapel" if isinstance(image, StapelImage) else "staged"
             return PlannedImage(image.name, target, kind, image.final, (), not_supported=reason)
