@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,11 @@ from shipyard.backends.process import BackendError, ProcessFailed
 
 _IMAGE_NOT_KNOWN = "image not known"
 _SHORT_TIMEOUT = 120.0  # inspect, images, tag, rmi: local store operations
+
+
+_PUSH_ATTEMPTS = 3
+# what the registry answers when another push of the same blob was not finished (moby/moby#22854)
+_SHARED_BLOB_RACE = ("blob unknown", "digest invalid")
 
 
 @dataclass(frozen=True)
@@ -87,15 +93,24 @@ class BuildahBackend:
         self._capture("tag", image, reference, action=f"tag {image} as {reference}")
 
     def push(self, reference: str, access: RegistryAccess) -> PushedImage:
-        """Push the local image named `reference` to docker://`reference` as Docker schema 2 (like werf)."""
+        """Push the local image named `reference` to docker://`reference` as Docker schema 2 (like werf).
+
+        A push racing another push of a shared blob into the same repository can be refused by the
+        distribution registry (`blob unknown` / `digest invalid` for the manifest): that push is retried.
+        """
         with tempfile.TemporaryDirectory(prefix="shipyard-push-") as scratch:
             digestfile = Path(scratch) / "digest"
             argv = self._buildah("push", "--digestfile", str(digestfile), "--format", "v2s2",
                                  *registry_flags(access), reference, f"docker://{reference}")
-            try:
-                process.run(argv)
-            except ProcessFailed as failure:
-                raise _failed(f"buildah could not push {reference}", failure) from None
+            for attempt in range(1, _PUSH_ATTEMPTS + 1):
+                try:
+                    process.run(argv)
+                    break
+                except ProcessFailed as failure:
+                    output = "\n".join(failure.output_tail).lower()
+                    if attempt == _PUSH_ATTEMPTS or not any(race in output for race in _SHARED_BLOB_RACE):
+                        raise _failed(f"buildah could not push {reference}", failure) from None
+                    time.sleep(0.5 * attempt)
             return PushedImage(reference=reference, manifest_digest=digestfile.read_text().strip())
 
     def pull(self, reference: str, access: RegistryAccess) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -87,6 +88,8 @@ class RegistryClient:
                                        skip_tls_verify=skip_tls_verify, credentials=credentials,
                                        timeout=timeout, retries=retries, auth_file=auth_file,
                                        transport=transport, sleep=sleep)
+        self._uploaded: set[tuple[str, str]] = set()  # blobs known to be in a repository (this run)
+        self._uploaded_lock = threading.Lock()
 
     @property
     def stats(self) -> RegistryStats:
@@ -188,9 +191,14 @@ class RegistryClient:
         return False
 
     def upload_blob(self, repository: str, data: bytes) -> str:
-        """Monolithic upload (POST, then PUT with the data); skipped when the blob is already there."""
+        """Monolithic upload (POST, then PUT with the data); skipped when the blob is already there (asked
+        once per repository and blob: every meta image of a run shares the same empty layer)."""
         digest = sha256_digest(data)
+        with self._uploaded_lock:
+            if (repository, digest) in self._uploaded:
+                return digest
         if self.blob_exists(repository, digest):
+            self._remember_upload(repository, digest)
             return digest
         operation = _push(repository, f"uploading blob {digest} to repository {repository}")
         start = self._http.request(operation, "POST", self._http.url(f"/v2/{repository}/blobs/uploads/"),
@@ -202,7 +210,12 @@ class RegistryClient:
         if response.status_code == 404 and not self.blob_exists(repository, digest):
             raise self._http.response_error(operation, response)
         self.stats.count_blob_bytes(uploaded=len(data))
+        self._remember_upload(repository, digest)
         return digest
+
+    def _remember_upload(self, repository: str, digest: str) -> None:
+        with self._uploaded_lock:
+            self._uploaded.add((repository, digest))
 
     def get_blob(self, repository: str, digest: str) -> bytes:
         """The whole blob in memory: meant for configs and other small blobs."""
