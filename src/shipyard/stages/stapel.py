@@ -38,7 +38,7 @@ What the caller provides
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Protocol
@@ -123,9 +123,14 @@ class PlannedStapelStage:
     digest: StageDigest
     content_digest: StageDigest  # the werf-stage-content-digest label if this stage is built now
     selection: str  # "ancestry" (oldest candidate whose commits are ancestors of HEAD) or "oldest"
-    base_commits: tuple[str, ...] | None  # per git mapping: the previous selected stage's (None: unknown)
     git_patch_from: tuple[str, ...] | None  # building applies the patch from these commits to the latest
     labels: FrozenMap[str] = field(default_factory=FrozenMap)  # git labels to set when building it
+    base: SelectedStage | None = field(default=None, compare=False, repr=False)  # the previous stage
+
+    @property
+    def base_commits(self) -> tuple[str, ...] | None:
+        """Per git mapping: the commits of the previous selected stage (None: unknown)."""
+        return None if self.base is None else self.base.commits
 
     def as_planned_stage(self) -> PlannedStage:
         origins = zip(self.digest.dependencies, self.digest.dependency_origins, strict=True)
@@ -137,12 +142,21 @@ class PlannedStapelStage:
         )
 
 
-@dataclass(frozen=True)
 class SelectedStage:
-    """A planned stage once found in storage or built: the commits its image is at, per git mapping."""
+    """A planned stage once found in storage or built: the commits its image is at, per git mapping.
 
-    stage: PlannedStapelStage
-    commits: tuple[str, ...] | None  # None: the image carries no git labels (stages before gitArchive)
+    `commits` is None when the image carries no git labels (stages before gitArchive). A stage that is not
+    a git stage reads them only when a later stage asks: a reused `from` or imports stage then costs no
+    config read from the registry."""
+
+    def __init__(self, stage: PlannedStapelStage,
+                 commits: tuple[str, ...] | Callable[[], tuple[str, ...] | None] | None) -> None:
+        self.stage = stage
+        self._commits = commits
+
+    @cached_property
+    def commits(self) -> tuple[str, ...] | None:
+        return self._commits() if callable(self._commits) else self._commits
 
 
 class StapelPlan:
@@ -186,22 +200,30 @@ class StapelPlan:
         """`stage` was selected in storage; `labels` are its image's (the git commits it was built at)."""
         if not self.mappings:
             return SelectedStage(stage, ())
-        commits = tuple(labels.get(commit_label(mapping), "") for mapping in self.mappings)
-        if all(commits):
-            return SelectedStage(stage, commits)
+
+        def labelled_commits() -> tuple[str, ...] | None:
+            commits = tuple(labels.get(commit_label(mapping), "") for mapping in self.mappings)
+            if all(commits):
+                return commits
+            if stage.name in GIT_COMMIT_STAGES:
+                missing = commit_label(self.mappings[commits.index("")])
+                raise GitError(
+                    f"invalid stage image {stage.digest.digest} ({stage.name}): no label {missing!r}",
+                    hint=_FOREIGN_STAGE_HINT,
+                )
+            return None
+
         if stage.name in GIT_COMMIT_STAGES:
-            missing = commit_label(self.mappings[commits.index("")])
-            raise GitError(
-                f"invalid stage image {stage.digest.digest} ({stage.name}): no label {missing!r}",
-                hint=_FOREIGN_STAGE_HINT,
-            )
-        return SelectedStage(stage, None)
+            return SelectedStage(stage, labelled_commits())  # the next digest needs them: check them now
+        return SelectedStage(stage, labelled_commits)
 
     def built(self, stage: PlannedStapelStage) -> SelectedStage:
         """`stage` was just built (or would be): git stages are then at the latest commits, others inherit."""
         if stage.name in GIT_COMMIT_STAGES:
             return SelectedStage(stage, self.latest_commits)
-        return SelectedStage(stage, stage.base_commits if self.mappings else ())
+        if not self.mappings:
+            return SelectedStage(stage, ())
+        return SelectedStage(stage, lambda: stage.base_commits)  # inherited labels, read only if needed
 
     def stages_for_fresh_build(self) -> list[PlannedStapelStage]:
         """Every non-empty stage when nothing is in storage (each built now, at the latest commits)."""
@@ -222,7 +244,8 @@ class StapelPlan:
     def _plan(self, position: int, prev: SelectedStage | None) -> PlannedStapelStage | None:
         """§1.1 chained to the previous non-empty stage; None when the stage is empty (werf IsEmpty)."""
         name = self.stage_names[position]
-        base = None if prev is None else prev.commits
+        needs_base = name in GIT_COMMIT_STAGES and self.mappings  # patch sources and patch stages' digests
+        base = prev.commits if prev is not None and needs_base else None
         deps = self._dependencies(name, base)
         if deps is None:
             return None
@@ -243,9 +266,9 @@ class StapelPlan:
                 name, digest.digest, self._next_stage_dependencies_once_built(name), platform
             ),
             selection="ancestry" if name in GIT_COMMIT_STAGES and self.mappings else "oldest",
-            base_commits=base,
             git_patch_from=self._git_patch_from(name, base),
             labels=self._labels_once_built(name),
+            base=prev,
         )
 
     def _dependencies(self, name: str, base: tuple[str, ...] | None) -> Dependencies | None:
