@@ -292,3 +292,13 @@ def test_a_killed_build_keeps_the_finished_stages_and_publishes_no_half_stage(st
     # the next build removed the killed build's working container (its owner is gone)
     assert "shipyard-stapel-" not in stapel.buildah("containers", "--format", "{{.ContainerName}}")
     assert run_in_image(stapel, image, "cat", "/setup.txt") == "main.txt\nother.txt\n"
+
+
+def test_dev_mode_builds_the_work_tree(stapel: Project) -> None:
+    final_image(stapel)
+    write_files(stapel.path, {"src/main.txt": "uncommitted\n"})
+    image, output = final_image(stapel, "--dev")
+    assert stage_events(output, "Building stage") == ["app/gitLatestPatch"]
+    assert run_in_image(stapel, image, "cat", "/app/src/main.txt") == "uncommitted\n"
+    again, output = final_image(stapel, "--dev")  # the same work tree: the same synthetic commit
+    assert again == image and stage_events(output, "Building stage") == []
