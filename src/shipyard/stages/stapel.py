@@ -244,7 +244,9 @@ class StapelPlan:
     def _plan(self, position: int, prev: SelectedStage | None) -> PlannedStapelStage | None:
         """§1.1 chained to the previous non-empty stage; None when the stage is empty (werf IsEmpty)."""
         name = self.stage_names[position]
-        needs_base = name in GIT_COMMIT_STAGES and self.mappings  # patch sources and patch stages' digests
+        # the previous stage's commits: where a patch starts (user and patch stages), what gitCache and
+        # gitLatestPatch hash; gitArchive needs none, so a reused stage before it costs no label read
+        needs_base = name in GIT_COMMIT_STAGES and name != GIT_ARCHIVE and self.mappings
         base = prev.commits if prev is not None and needs_base else None
         deps = self._dependencies(name, base)
         if deps is None:
