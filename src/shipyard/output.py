@@ -69,7 +69,7 @@ def print_plan_json(project: str, commit: str, images: Sequence[PlannedImage],
 def stage_label(image: PlannedImage) -> str:
     stage = image.last_stage
     platform = f" [{image.platform}]" if image.platform != "linux/amd64" else ""
-    return f"{image.name or '~'}{platform}/{stage.name if stage else '?'}"
+    return f"{image.name or '~'}{platform}" + (f"/{stage.name}" if stage else "")
 
 
 _OUTPUT_LOCK = threading.Lock()

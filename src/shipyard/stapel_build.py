@@ -108,7 +108,8 @@ class StapelImageBuild:
                     previous = description
                     stage = self._plan.next_stage(selected)
             except ShipyardError as error:
-                error.message = f"image {self._image.name!r}: {error.message}"
+                where = f", stage {self._planned[-1].name}" if self._planned else ""
+                error.message = f"image {self._image.name!r}{where}: {error.message}"
                 if log_path is not None:
                     error.hint = f"{error.hint or 'see the output above'}\n  full build log: {log_path}"
                 raise

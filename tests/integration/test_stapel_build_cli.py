@@ -269,7 +269,7 @@ def test_two_concurrent_builders_publish_each_stage_once(stapel: Project) -> Non
 
 def test_a_killed_build_keeps_the_finished_stages_and_publishes_no_half_stage(stapel: Project) -> None:
     werf_yaml = (stapel.path / "werf.yaml").read_text()
-    (stapel.path / "werf.yaml").write_text(werf_yaml.replace("  setup:\n", "  setup:\n  - sleep 30\n"))
+    (stapel.path / "werf.yaml").write_text(werf_yaml.replace("  setup:\n", "  setup:\n  - sleep 10\n"))
     commit_all(stapel.path, "slow setup")
     process = subprocess.Popen([sys.executable, "-m", "shipyard", "build", "--repo", stapel.repo,
                                 "--dir", str(stapel.path)], env=stapel.env(), stdout=subprocess.PIPE,
@@ -302,3 +302,17 @@ def test_dev_mode_builds_the_work_tree(stapel: Project) -> None:
     assert run_in_image(stapel, image, "cat", "/app/src/main.txt") == "uncommitted\n"
     again, output = final_image(stapel, "--dev")  # the same work tree: the same synthetic commit
     assert again == image and stage_events(output, "Building stage") == []
+
+
+def test_a_failing_command_names_the_stage_shows_its_output_and_publishes_nothing(stapel: Project) -> None:
+    werf_yaml = (stapel.path / "werf.yaml").read_text()
+    (stapel.path / "werf.yaml").write_text(werf_yaml.replace(
+        "  setup:\n", "  setup:\n  - echo checking\n  - ls /no/such/dir\n  - echo never-printed\n"))
+    commit_all(stapel.path, "broken setup")
+    done = stapel.shipyard("build", "--repo", stapel.repo)
+    assert done.returncode == 1
+    assert "image 'app', stage setup: the setup commands failed" in done.stderr
+    assert "checking" in done.stdout and "never-printed" not in done.stdout + done.stderr
+    assert "/no/such/dir" in done.stderr  # the last output lines come with the error
+    assert "Traceback" not in done.stderr
+    assert len(stage_tags(stapel.repo)) == 4  # from, beforeInstall, gitArchive, install

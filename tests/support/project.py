@@ -49,9 +49,13 @@ class Project:
             subprocess.run(["buildah", "--root", str(self.home / "buildah" / "root"), "--runroot",
                             str(self.home / "buildah" / "runroot"), "rmi", "--all", "--force"],
                            capture_output=True, check=False)
-            # a killed build leaves the overlay driver's private bind mount of its home behind
-            subprocess.run(["umount", str(self.home / "buildah" / "root" / "overlay")], capture_output=True,
-                           check=False)
+            # a killed build leaves the overlay driver's private bind mount of its home behind (maybe
+            # stacked): unmount until nothing is mounted there
+            for _ in range(5):
+                done = subprocess.run(["umount", str(self.home / "buildah" / "root" / "overlay")],
+                                      capture_output=True, check=False)
+                if done.returncode != 0:
+                    break
 
 
 def skopeo(*args: str) -> str:
