@@ -16,7 +16,7 @@ import pytest
 
 from support import require_tools
 from support.gitrepo import commit_all, git, init_repo, write_files
-from support.project import Project, run_in_image
+from support.project import Project, run_in_image, skopeo
 
 WERF_YAML = """\
 project: stapeltest
@@ -80,6 +80,11 @@ def stapel(tmp_path: Path, registry_repo: str, busybox_image: object) -> Iterato
     project.remove_images()
 
 
+def image_labels(reference: str) -> dict[str, str]:
+    config = json.loads(skopeo("inspect", "--tls-verify=false", "--config", f"docker://{reference}"))
+    return dict(config["config"]["Labels"])
+
+
 def stage_events(output: str, event: str) -> list[str]:
     """The stages (`image/stage`) of every line with `event` ("Building stage", "Use previously built")."""
     return [match.group(1) for match in re.finditer(rf"^(\S+): {event}", output, flags=re.MULTILINE)]
@@ -119,6 +124,22 @@ def test_git_and_shell_stages_build_then_a_second_build_only_reuses(stapel: Proj
                       ("install", False, head), ("setup", False, head),
                       ("gitLatestPatch", True, git(stapel.path, "rev-parse", "HEAD"))]
     assert record["Rebuilt"] is True and record["DockerImageName"] == record["Stages"][-1]["DockerImageName"]
+
+    # werf's labels (werf-internals §3.3): the chain, the content digest, and the git commit per mapping
+    by_name = {stage["Name"]: stage for stage in record["Stages"]}
+    archive = image_labels(by_name["gitArchive"]["DockerImageName"])
+    install = image_labels(by_name["install"]["DockerImageName"])
+    patch = image_labels(by_name["gitLatestPatch"]["DockerImageName"])
+    git_keys = sorted(key for key in archive if key.startswith("werf-git-"))
+    assert sorted(key.rsplit("-", 1)[1] for key in git_keys) == ["commit", "merge", "type"]
+    commit_key = next(key for key in git_keys if key.endswith("-commit"))
+    assert archive[commit_key] == install[commit_key] == head
+    assert patch[commit_key] == git(stapel.path, "rev-parse", "HEAD")
+    assert archive[commit_key.replace("-commit", "-type")] == "directory"
+    assert install["werf.io/parent-stage-id"] == by_name["gitArchive"]["DockerTag"]
+    assert install["werf.io/base-image-id"] == by_name["gitArchive"]["DockerImageID"]
+    assert install["werf"] == "stapeltest" and install["werf-project-repo-commit"] == head
+    assert re.fullmatch(r"[0-9a-f]{56}", install["werf-stage-content-digest"])
 
 
 def test_a_stage_dependency_rebuilds_install_and_what_follows(stapel: Project) -> None:
