@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -198,6 +199,9 @@ def _run(command: str, options: dict[str, Any]) -> None:
         # The reader went away (`shipyard plan | head`): not an error worth a message.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         sys.exit(0)
+    except Terminated:
+        click.echo("Terminated.", err=True)
+        sys.exit(143)
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
         sys.exit(130)
@@ -212,5 +216,15 @@ def _run(command: str, options: dict[str, Any]) -> None:
         sys.exit(EXIT_INTERNAL_BUG)
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (a cancelled CI job): unwind like Ctrl-C, so running buildah commands are stopped, their
+    working containers removed and locks released, instead of dying with them orphaned."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated()
+
+
 def main() -> None:
+    signal.signal(signal.SIGTERM, _terminate)
     cli()

@@ -337,3 +337,26 @@ def test_a_failing_command_names_the_stage_shows_its_output_and_publishes_nothin
     assert "/no/such/dir" in done.stderr  # the last output lines come with the error
     assert "Traceback" not in done.stderr
     assert len(stage_tags(stapel.repo)) == 4  # from, beforeInstall, gitArchive, install
+
+
+def test_sigterm_stops_the_build_and_removes_its_container(stapel: Project) -> None:
+    """A cancelled CI job sends SIGTERM: the running command is stopped, its container removed."""
+    werf_yaml = (stapel.path / "werf.yaml").read_text()
+    (stapel.path / "werf.yaml").write_text(werf_yaml.replace("  setup:\n", "  setup:\n  - sleep 20\n"))
+    commit_all(stapel.path, "slow setup")
+    process = subprocess.Popen([sys.executable, "-m", "shipyard", "build", "--repo", stapel.repo,
+                                "--dir", str(stapel.path)], env=stapel.env(), stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+    assert process.stdout is not None
+    for line in process.stdout:
+        if "app/setup: Building stage" in line:
+            break
+    time.sleep(2)
+    started = time.monotonic()
+    process.send_signal(signal.SIGTERM)
+    output = process.stdout.read()
+    assert process.wait(timeout=60) == 143, output
+    assert time.monotonic() - started < 15  # did not wait for the 20 s command
+    assert "Terminated." in output and "Traceback" not in output
+    assert "shipyard-stapel-" not in stapel.buildah("containers", "--format", "{{.ContainerName}}")
+    assert len(stage_tags(stapel.repo)) == 4
