@@ -288,18 +288,26 @@ def test_two_concurrent_builders_publish_each_stage_once(stapel: Project) -> Non
     assert len(finals) == 1  # both builders end on the same stored stage
 
 
-def test_a_killed_build_keeps_the_finished_stages_and_publishes_no_half_stage(stapel: Project) -> None:
-    werf_yaml = (stapel.path / "werf.yaml").read_text()
-    (stapel.path / "werf.yaml").write_text(werf_yaml.replace("  setup:\n", "  setup:\n  - sleep 10\n"))
-    commit_all(stapel.path, "slow setup")
-    process = subprocess.Popen([sys.executable, "-m", "shipyard", "build", "--repo", stapel.repo,
-                                "--dir", str(stapel.path)], env=stapel.env(), stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True, start_new_session=True)
-    deadline = time.monotonic() + 120
+def build_until_setup_runs(project: Project, *, seconds: int,
+                           start_new_session: bool = False) -> subprocess.Popen[str]:
+    """Start a build whose setup sleeps `seconds`; return once setup is building."""
+    config = project.path / "werf.yaml"
+    config.write_text(config.read_text().replace("  setup:\n", f"  setup:\n  - sleep {seconds}\n"))
+    commit_all(project.path, "slow setup")
+    process = subprocess.Popen([sys.executable, "-m", "shipyard", "build", "--repo", project.repo,
+                                "--dir", str(project.path)], env=project.env(), stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True, start_new_session=start_new_session)
     assert process.stdout is not None
-    for line in process.stdout:  # kill it while setup runs
+    deadline = time.monotonic() + 120
+    for line in process.stdout:
         if "app/setup: Building stage" in line or time.monotonic() > deadline:
             break
+    return process
+
+
+def test_a_killed_build_keeps_the_finished_stages_and_publishes_no_half_stage(stapel: Project) -> None:
+    werf_yaml = (stapel.path / "werf.yaml").read_text()
+    process = build_until_setup_runs(stapel, seconds=10, start_new_session=True)
     time.sleep(2)
     os.killpg(process.pid, signal.SIGKILL)
     process.wait(timeout=30)
@@ -341,16 +349,8 @@ def test_a_failing_command_names_the_stage_shows_its_output_and_publishes_nothin
 
 def test_sigterm_stops_the_build_and_removes_its_container(stapel: Project) -> None:
     """A cancelled CI job sends SIGTERM: the running command is stopped, its container removed."""
-    werf_yaml = (stapel.path / "werf.yaml").read_text()
-    (stapel.path / "werf.yaml").write_text(werf_yaml.replace("  setup:\n", "  setup:\n  - sleep 20\n"))
-    commit_all(stapel.path, "slow setup")
-    process = subprocess.Popen([sys.executable, "-m", "shipyard", "build", "--repo", stapel.repo,
-                                "--dir", str(stapel.path)], env=stapel.env(), stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)
+    process = build_until_setup_runs(stapel, seconds=20)
     assert process.stdout is not None
-    for line in process.stdout:
-        if "app/setup: Building stage" in line:
-            break
     time.sleep(2)
     started = time.monotonic()
     process.send_signal(signal.SIGTERM)
