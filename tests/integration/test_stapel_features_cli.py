@@ -214,3 +214,48 @@ def test_a_shallow_clone_that_needs_history_fails_with_the_fix(features: Project
     assert done.returncode != 0
     assert "shallow" in done.stderr and "git fetch --unshallow" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+REMOTE_BRANCH_YAML = """\
+project: remotebranch
+configVersion: 1
+---
+image: app
+from: {base}
+git:
+- url: {remote}
+  branch: main
+  add: /
+  to: /vendor
+shell:
+  install:
+  - cat /vendor/version.txt > /installed-version.txt
+"""
+
+
+def test_a_new_commit_on_a_remote_branch_is_patched_in(tmp_path: Path, registry_repo: str,
+                                                       busybox_image: object) -> None:
+    require_tools("git", "buildah", "skopeo")
+    remote = init_repo(tmp_path / "remote", {"version.txt": "1\n", "old.txt": "old\n"})
+    path = init_repo(tmp_path / "project", {
+        "werf.yaml": REMOTE_BRANCH_YAML.format(base=busybox_image.remote,  # type: ignore[attr-defined]
+                                               remote=f"file://{remote}"),
+        "werf-giterminism.yaml": "giterminismConfigVersion: 1\nconfig:\n  stapel:\n    git:\n"
+                                 "      allowBranch: true\n",
+    })
+    project = Project(path=path, home=tmp_path / "home", repo=registry_repo)
+    try:
+        images, _ = build_report(project)
+        first = images["app"]["DockerImageName"]
+        assert run_in_image(project, first, "ls", "/vendor") == "old.txt\nversion.txt\n"
+
+        write_files(remote, {"version.txt": "2\n"})
+        (remote / "old.txt").unlink()
+        commit_all(remote, "v2")
+        images, output = build_report(project)
+        assert built(output) == ["app/gitLatestPatch"]
+        app = images["app"]["DockerImageName"]
+        assert run_in_image(project, app, "cat", "/vendor/version.txt", "/installed-version.txt") == "2\n1\n"
+        assert run_in_image(project, app, "ls", "/vendor") == "version.txt\n"
+    finally:
+        project.remove_images()
