@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,8 +41,24 @@ class Project:
     def clear_local_store(self) -> None:
         self.buildah("rmi", "--all", "--force")
 
+    def store_processes(self) -> list[int]:
+        """Processes still using this project's buildah store (a killed build's orphaned `buildah run`)."""
+        marker = str(self.home / "buildah" / "root").encode()
+        found = []
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    if marker in (entry / "cmdline").read_bytes():
+                        found.append(int(entry.name))
+                except OSError:
+                    continue
+        return found
+
     def remove_images(self) -> None:
         """Fixture teardown: free the store's disk space (best effort; the store may not exist)."""
+        deadline = time.monotonic() + 30
+        while self.store_processes() and time.monotonic() < deadline:
+            time.sleep(0.5)  # an orphan of a killed build still holds the store's mounts
         if (self.home / "buildah").exists():
             subprocess.run(["buildah", "--root", str(self.home / "buildah" / "root"), "--runroot",
                             str(self.home / "buildah" / "runroot"), "rm", "--all"],
