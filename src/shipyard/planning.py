@@ -118,6 +118,12 @@ class Planner:
     def _stapel_image(self, image: StapelImage, target: str,
                       dependencies: Mapping[str, StageDescription] | None) -> PlannedImage:
         """The recipe only: Stapel stages are planned one by one against the storage (stapel_build.py)."""
+        if target != self._build_platform:
+            # the working containers run the base image's own binaries: another platform needs emulation
+            # and a base pulled for that platform, which Stapel builds do not do yet
+            return PlannedImage(image.name, target, "stapel", image.final, (),
+                                not_supported=f"Stapel images are built for the host platform "
+                                              f"({self._build_platform}) only, not {target}, yet")
         related = self._config.has_image(image.from_) or image.imports or image.dependencies
         if related and dependencies is None:
             return PlannedImage(image.name, target, "stapel", image.final, (),

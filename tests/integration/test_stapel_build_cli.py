@@ -360,3 +360,10 @@ def test_sigterm_stops_the_build_and_removes_its_container(stapel: Project) -> N
     assert "Terminated." in output and "Traceback" not in output
     assert "shipyard-stapel-" not in stapel.buildah("containers", "--format", "{{.ContainerName}}")
     assert len(stage_tags(stapel.repo)) == 4
+
+
+def test_another_platform_is_refused_clearly(stapel: Project) -> None:
+    done = stapel.shipyard("build", "--repo", stapel.repo, "--platform", "linux/arm64")
+    assert done.returncode != 0
+    assert "Stapel images are built for the host platform" in done.stderr and "Traceback" not in done.stderr
+    assert stage_tags(stapel.repo) == []
