@@ -367,3 +367,14 @@ def test_another_platform_is_refused_clearly(stapel: Project) -> None:
     assert done.returncode != 0
     assert "Stapel images are built for the host platform" in done.stderr and "Traceback" not in done.stderr
     assert stage_tags(stapel.repo) == []
+
+
+def test_require_built_images_names_the_first_missing_stage(stapel: Project) -> None:
+    final_image(stapel)
+    final_image(stapel, "--require-built-images")  # everything stored: fine
+    write_files(stapel.path, {"src/main.txt": "v2\n"})
+    commit_all(stapel.path, "v2")
+    done = stapel.shipyard("build", "--repo", stapel.repo, "--require-built-images")
+    assert done.returncode != 0
+    assert "stage gitLatestPatch" in done.stderr and "--require-built-images" in done.stderr
+    assert "Building stage" not in done.stdout
