@@ -2,16 +2,20 @@
 
 Every command runs in its own session, so its whole process tree shares one process group: a Ctrl-C, a
 timeout or any exception in shipyard stops that group (SIGTERM, then SIGKILL after a grace period) and no
-buildah child outlives us. A failed command raises `ProcessFailed` with the command line (secrets masked), the
-exit code and the last lines of its output.
+buildah child outlives us. A SIGKILL of shipyard cannot be caught, so each command is also started with a
+parent-death signal (util-linux `setpriv --pdeathsig TERM`): the kernel sends it SIGTERM when we die.
+A failed command raises `ProcessFailed` with the command line (secrets masked), the exit code and the last
+lines of its output.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import select
 import shlex
+import shutil
 import signal
 import subprocess
 import threading
@@ -217,6 +221,20 @@ def stop_group(proc: subprocess.Popen[bytes], grace: float = STOP_GRACE_SECONDS)
     _wait_group(proc, grace)
 
 
+@functools.cache
+def _program(name: str) -> str | None:
+    return shutil.which(name)
+
+
+def _with_parent_death_signal(argv: Sequence[str]) -> list[str]:
+    """`argv` started through setpriv so that it gets SIGTERM when shipyard dies, even by SIGKILL (the signal
+    fires when the thread that started it ends: `run` and `capture` wait in that thread)."""
+    setpriv = _program("setpriv")
+    if setpriv is None or _program(argv[0]) is None:
+        return list(argv)  # no setpriv: as before; a missing program is reported by Popen below
+    return [setpriv, "--pdeathsig", "TERM", "--", *argv]
+
+
 def _start(argv: Sequence[str], env: Mapping[str, str] | None, stdin: bytes | None,
            *, stderr: int) -> subprocess.Popen[bytes]:
     if not argv:
@@ -224,7 +242,7 @@ def _start(argv: Sequence[str], env: Mapping[str, str] | None, stdin: bytes | No
     try:
         # start_new_session: a group of its own, and the terminal's Ctrl-C reaches only us (we stop the group)
         return subprocess.Popen(
-            list(argv),
+            _with_parent_death_signal(argv),
             stdin=subprocess.DEVNULL if stdin is None else subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=stderr,

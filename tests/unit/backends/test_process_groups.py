@@ -161,3 +161,33 @@ def test_capture_timeout_stops_the_group() -> None:
     with pytest.raises(ProcessTimeout):
         process.capture(["sh", "-c", "sleep 300 & wait"], timeout=0.3)
     assert time.monotonic() - started < 5
+
+
+PARENT = """
+import sys, threading
+from shipyard.backends import process
+def report(line):
+    print(line, flush=True)
+# as the conveyor does: the command runs in a worker thread
+worker = threading.Thread(target=process.run, args=(["sh", "-c", sys.argv[1]],), kwargs={"on_line": report})
+worker.start()
+worker.join()
+"""
+
+
+def test_a_sigkilled_shipyard_leaves_no_command_running() -> None:
+    """SIGKILL cannot be caught: the parent-death signal makes the kernel stop the command itself."""
+    require_tools("setpriv")
+    import subprocess
+    import sys
+
+    parent = subprocess.Popen([sys.executable, "-c", PARENT, 'echo "child $$"; exec sleep 300'],
+                              stdout=subprocess.PIPE, text=True)
+    assert parent.stdout is not None
+    line = parent.stdout.readline()
+    assert line.startswith("child "), line
+    child = int(line.split()[1])
+    assert not is_gone(child)
+    parent.kill()
+    parent.wait()
+    assert wait_gone([child]), "the command outlived its SIGKILLed parent"
