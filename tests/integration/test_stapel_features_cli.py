@@ -1,6 +1,7 @@
 """Stapel directives end to end in one project: fromImage, `from: scratch`, remote git over file://, owner
-and group, mounts, dependencies with targetEnv, imports from a named stage, docker: and imageSpec; plus
-gitCache for big patches and the shallow-clone error. Real git, buildah, registry and CLI."""
+and group, mounts, dependencies with targetEnv, imports from a named stage and from a Dockerfile image,
+docker: and imageSpec, a Dockerfile image built FROM a Stapel one; plus gitCache for big patches, remote
+branches and the shallow-clone error. Real git, buildah, registry and CLI."""
 
 from __future__ import annotations
 
@@ -93,7 +94,26 @@ import:
   add: /opt/tool/version
   to: /version
   before: install
+- image: dockerfile-src
+  add: /made-by-dockerfile.txt
+  to: /from-dockerfile.txt
+  before: install
+---
+image: dockerfile-src
+dockerfile: src.Dockerfile
+args:
+  BASE: {base}
+---
+image: on-tool
+dockerfile: on-tool.Dockerfile
+dependencies:
+- image: tool
+  imports:
+  - type: ImageName
+    targetBuildArg: TOOL_IMAGE
 """
+SRC_DOCKERFILE = "ARG BASE\nFROM $BASE\nRUN echo dockerfile > /made-by-dockerfile.txt\n"
+ON_TOOL_DOCKERFILE = "ARG TOOL_IMAGE\nFROM $TOOL_IMAGE\nRUN cp /opt/tool/late /seen-late.txt\n"
 GITERMINISM = """\
 giterminismConfigVersion: 1
 config:
@@ -114,6 +134,8 @@ def features(tmp_path: Path, registry_repo: str, busybox_image: object) -> Itera
         "werf.yaml": WERF_YAML.format(base=busybox_image.remote,  # type: ignore[attr-defined]
                                       remote=f"file://{remote}"),
         "werf-giterminism.yaml": GITERMINISM,
+        "src.Dockerfile": SRC_DOCKERFILE,
+        "on-tool.Dockerfile": ON_TOOL_DOCKERFILE,
         "src/main.txt": "main\n",
         "src/skip.md": "not included\n",
     })
@@ -140,7 +162,8 @@ def built(output: str) -> list[str]:
 
 def test_stapel_directives_build_what_werf_builds(features: Project) -> None:
     images, output = build_report(features)
-    app, tool, empty = (images[name]["DockerImageName"] for name in ("app", "tool", "empty"))
+    names = ("app", "tool", "empty", "on-tool")
+    app, tool, empty, on_tool = (images[name]["DockerImageName"] for name in names)
     assert [stage for stage in built(output) if stage.startswith("app/")] == [
         "app/from", "app/gitArchive", "app/install", "app/dependenciesAfterInstall", "app/setup",
         "app/imageSpec"]
@@ -176,16 +199,20 @@ def test_stapel_directives_build_what_werf_builds(features: Project) -> None:
     container = features.buildah("from", "--quiet", "--tls-verify=false", empty).strip()
     try:
         root = Path(features.buildah("mount", container).strip())
-        assert sorted(path.name for path in root.iterdir()) == ["version"]
+        assert sorted(path.name for path in root.iterdir()) == ["from-dockerfile.txt", "version"]
         assert (root / "version").read_text() == "tool-v1\n"
+        assert (root / "from-dockerfile.txt").read_text() == "dockerfile\n"  # from a Dockerfile image
     finally:
         features.buildah("rm", container)
 
     # plan knows every final tag before a build: fromImage, imports and dependencies from stored stages
     done = features.shipyard("plan", "--repo", features.repo)
     assert done.returncode == 0, done.stderr
-    for name in ("base", "tool", "app", "empty"):
+    for name in ("base", "tool", "app", "empty", "dockerfile-src", "on-tool"):
         assert f"final tag: {images[name]['DockerImageName']}" in done.stdout
+
+    # a Dockerfile image built FROM a Stapel image through a dependency's ImageName build arg
+    assert run_in_image(features, on_tool, "cat", "/seen-late.txt") == "after-setup\n"
 
     again, output = build_report(features)
     assert built(output) == []
