@@ -60,6 +60,8 @@ class BuildEvents:
 
     def log(self, image: PlannedImage, line: str) -> None: ...
 
+    def warning(self, image: PlannedImage, message: str) -> None: ...
+
     def command_output(self, image: PlannedImage, line: str) -> None:
         """A line printed by the user's own commands (Stapel shell stages): users expect to see it."""
 
@@ -180,11 +182,11 @@ class Conveyor:
         return self._stages_of.get((name, platform), {})
 
     def _build_stapel(self, image: PlannedImage, key: TaskKey) -> ImageOutcome:
-        from shipyard.stapel_build import StapelImageBuild
+        from shipyard.stapel_build import build_stapel_image
 
         if self.stapel is None:
             raise UsageError(f"image {image.name!r}: Stapel images need the buildah backend")
-        return StapelImageBuild(self, self.stapel, image).run()
+        return build_stapel_image(self, self.stapel, image)
 
     def ensure_local(self, reference: str, access: RegistryAccess, expected_id: str = "") -> bool:
         """Pull `reference` unless the backend has it (with `expected_id`, that very image: fromLatest);

@@ -105,6 +105,9 @@ class TerminalBuildEvents(BuildEvents):
     def waiting_for_lock(self, image: PlannedImage, lock_name: str) -> None:
         self.write(f"{stage_label(image)}: Waiting for lock {lock_name}")
 
+    def warning(self, image: PlannedImage, message: str) -> None:
+        self.write(f"{stage_label(image)}: Warning: {message}")
+
     def command_output(self, image: PlannedImage, line: str) -> None:
         self.write(f"{stage_label(image)} │ {line}")
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from shipyard.backends.base import LogLine, RegistryAccess
 from shipyard.backends.buildah_stapel import SCRATCH, BuildahStapel
+from shipyard.backends.process import BackendError
 from shipyard.errors import ShipyardError
 from shipyard.gitmappings import MappingGit
 from shipyard.opstats import Operation, StageCacheEvent
@@ -25,12 +26,16 @@ from shipyard.stages.stapel import ImageFacts, PlannedStapelStage, SelectedStage
 from shipyard.stages.stapel_git import commit_label, params_hash, virtual_merge_label
 from shipyard.stapel_facts import RelatedImages
 from shipyard.stapel_stage_work import StageWork
-from shipyard.storage.base import StagesStorage
+from shipyard.storage.base import StagesStorage, StageUnavailableError
 from shipyard.storage.description import StageDescription
 from shipyard.storage.selection import StageSelector
 
 if TYPE_CHECKING:
     from shipyard.build import Conveyor, ImageOutcome, StageOutcome
+
+
+# what a pull of a stage whose image is gone says (distribution error codes, HTTP 404)
+_MISSING_IN_REGISTRY = ("manifest unknown", "blob unknown", "not found", "404")
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,26 @@ def commit_env(commit: str, commit_time_unix: int) -> dict[str, str]:
         "WERF_COMMIT_TIME_HUMAN": when.strftime("%Y-%m-%d %H:%M:%S +0000 UTC"),
         "WERF_COMMIT_TIME_UNIX": str(commit_time_unix),
     }
+
+
+UNEXPECTED_STORAGE_ATTEMPTS = 4  # werf's conveyor retry when a selected stage turns out unavailable
+
+
+def build_stapel_image(conveyor: Conveyor, services: StapelServices, image: PlannedImage) -> ImageOutcome:
+    """Build one Stapel image; when a selected stage turns out unavailable it is rejected and the image is
+    built again (werf RetryOnUnexpectedStagesStorageState: 4 attempts, 2 s doubling up to 10 s)."""
+    for attempt in range(1, UNEXPECTED_STORAGE_ATTEMPTS + 1):
+        try:
+            return StapelImageBuild(conveyor, services, image).run()
+        except StageUnavailableError as error:
+            if attempt == UNEXPECTED_STORAGE_ATTEMPTS:
+                raise
+            delay = min(2.0 * 2 ** (attempt - 1), 10.0)
+            retry = f"attempt {attempt + 1}/{UNEXPECTED_STORAGE_ATTEMPTS}"
+            conveyor.events.warning(image, f"{error.message}; it is rejected, building the image again in "
+                                           f"{delay:.0f}s ({retry})")
+            time.sleep(delay)
+    raise AssertionError("unreachable")
 
 
 class StapelImageBuild:
@@ -156,13 +181,27 @@ class StapelImageBuild:
             conveyor.events.built(self._view(), published, seconds)
             return published, self._plan.built(stage), True, pulled
 
+    def _fetch_previous(self, previous: StageDescription) -> bool:
+        """Pull the stage to build on. One whose image is gone from the registry (blobs deleted behind our
+        back) is rejected, and the image is built again (§4.2.7): the conveyor retries it."""
+        conveyor = self._conveyor
+        try:
+            return conveyor.ensure_local(previous.image_name, conveyor.settings.registry_access)
+        except BackendError as error:
+            text = "\n".join((error.message, *error.output_tail)).lower()
+            if not any(sign in text for sign in _MISSING_IN_REGISTRY):
+                raise
+            conveyor.storage.reject_stage(previous.stage_id)
+            raise StageUnavailableError(previous.image_name, "its image cannot be pulled from the registry "
+                                                             "(manifest or layers missing)") from None
+
     def _build(self, stage: PlannedStapelStage, previous: StageDescription | None,
                log: LogLine) -> tuple[str, bool]:
         """Build `stage` on the previous stage (or the base image); returns the image ID, whether pulled."""
         conveyor, containers = self._conveyor, self._services.containers
         if previous is not None:
             base = previous.image_name
-            pulled = conveyor.ensure_local(base, conveyor.settings.registry_access)
+            pulled = self._fetch_previous(previous)
         elif self._recipe.base_reference in ("", SCRATCH):
             base, pulled = SCRATCH, False
         else:

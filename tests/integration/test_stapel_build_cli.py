@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -266,11 +267,14 @@ def test_from_latest_rebuilds_when_the_base_tag_moves(tmp_path: Path, registry_r
     assert run_in_image(project, second, "cat", "/seen.txt") == "v2\n"
 
 
-def stage_tags(repo: str) -> list[str]:
+def registry_tags(repo: str) -> list[str]:
     done = subprocess.run(["skopeo", "list-tags", "--tls-verify=false", f"docker://{repo}"],
                           capture_output=True, text=True, timeout=60)
-    tags = json.loads(done.stdout)["Tags"] if done.returncode == 0 else []
-    return [tag for tag in tags if re.fullmatch(r"[0-9a-f]{56}-\d+", tag)]
+    return list(json.loads(done.stdout)["Tags"]) if done.returncode == 0 else []
+
+
+def stage_tags(repo: str) -> list[str]:
+    return [tag for tag in registry_tags(repo) if re.fullmatch(r"[0-9a-f]{56}-\d+", tag)]
 
 
 def test_two_concurrent_builders_publish_each_stage_once(stapel: Project) -> None:
@@ -378,3 +382,26 @@ def test_require_built_images_names_the_first_missing_stage(stapel: Project) -> 
     assert done.returncode != 0
     assert "stage gitLatestPatch" in done.stderr and "--require-built-images" in done.stderr
     assert "Building stage" not in done.stdout
+
+
+def test_a_stage_whose_layers_vanished_is_rejected_and_rebuilt(stapel: Project, registry: Any) -> None:
+    """werf §4.2.7: a selected stage that cannot be fetched gets a -rejected record and the image is built
+    again without it (here the setup stage's own layer was deleted from the registry's storage)."""
+    first, _ = final_image(stapel)
+    setup_tag = first.rsplit(":", 1)[1]
+    manifest = json.loads(skopeo("inspect", "--tls-verify=false", "--raw", f"docker://{first}"))
+    layer = manifest["layers"][-1]["digest"].split(":", 1)[1]
+    blob = registry.data_dir / "docker/registry/v2/blobs/sha256" / layer[:2] / layer / "data"
+    blob.unlink()
+    write_files(stapel.path, {"src/main.txt": "v2\n"})
+    commit_all(stapel.path, "v2")
+    stapel.clear_local_store()  # another host: the setup stage must be pulled to build the patch on it
+
+    image, output = final_image(stapel)
+    assert "is rejected, building the image again" in output
+    # first attempt: gitLatestPatch on setup, whose pull fails; second: setup anew, at the new commit, so
+    # no patch is left to apply
+    assert stage_events(output, "Building stage") == ["app/gitLatestPatch", "app/setup"]
+    assert f"{setup_tag}-rejected" in registry_tags(stapel.repo)
+    files = run_in_image(stapel, image, "cat", "/setup.txt", "/app/src/main.txt")
+    assert files == "main.txt\nother.txt\nv2\n"
