@@ -226,7 +226,8 @@ class StapelImageBuild:
 
         work = StageWork(self._services, self._recipe.image, self._plan, self._related, stage_log,
                          project=conveyor.settings.project, workspace=conveyor.settings.workspace,
-                         inherited_labels=previous.labels if previous is not None else {})
+                         inherited_labels=previous.labels if previous is not None else {},
+                         stats=conveyor.stats)
         building = conveyor.trace.span(f"build {self._image.name}/{stage.name}", "build")
         with (conveyor.stats.observe(Operation.IMAGE_BUILD), building,
               containers.working_container(base) as container):

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from shipyard.backends.base import RegistryAccess
 from shipyard.config.model import Dependency, Import
 from shipyard.errors import ConfigError
+from shipyard.opstats import Operation
 from shipyard.planning import import_value
 from shipyard.stages.model import PlannedImage, StapelRecipe
 from shipyard.stages.stapel_deps import import_source_id
@@ -160,7 +161,8 @@ class RelatedImages:
     def _compute(self, source: ImportSource, item: Import) -> str:
         containers = self._services.containers
         self.ensure_source(source)
-        with containers.working_container(source.reference) as container:
+        with (self._conveyor.stats.observe(Operation.IMPORT_CHECKSUM),
+              containers.working_container(source.reference) as container):
             root = containers.mount(container)
             try:
                 return import_checksum(root, item)

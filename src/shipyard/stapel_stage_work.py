@@ -26,6 +26,7 @@ from shipyard.backends.base import LogLine
 from shipyard.backends.buildah_stapel import ImageConfig, StageContainer
 from shipyard.backends.stapel_config import docker_image_config
 from shipyard.config.model import GitMapping, StapelImage
+from shipyard.opstats import Operation, OperationStatsCollector
 from shipyard.stages.stapel import PlannedStapelStage, StapelPlan
 from shipyard.stages.stapel_deps import import_id
 from shipyard.stages.stapel_git import git_archive_type_label
@@ -72,7 +73,7 @@ class StageWork:
 
     def __init__(self, services: StapelServices, image: StapelImage, plan: StapelPlan,
                  related: RelatedImages, log: LogLine, *, project: str, workspace: Path | None,
-                 inherited_labels: Mapping[str, str]) -> None:
+                 inherited_labels: Mapping[str, str], stats: OperationStatsCollector) -> None:
         self._services = services
         self._containers = services.containers
         self._image = image
@@ -82,6 +83,7 @@ class StageWork:
         self._project = project
         self._workspace = workspace
         self._inherited = inherited_labels  # the previous stage's: mount points carry over (werf)
+        self._stats = stats  # the report's Operations: git archive, git patch
 
     def apply(self, container: StageContainer, stage: PlannedStapelStage,
               service_labels: Mapping[str, str]) -> CommitPlan:
@@ -144,7 +146,8 @@ class StageWork:
         for mapping in self._plan.mappings:
             kind = git.add_kind(mapping)
             with self._scratch("shipyard-git-") as directory:
-                git.export(mapping, directory)
+                with self._stats.observe(Operation.GIT_ARCHIVE):
+                    git.export(mapping, directory)
                 self._copy(container, directory, self._target(mapping), mapping.owner, mapping.group)
             labels[git_archive_type_label(mapping)] = kind
         return labels
@@ -156,7 +159,8 @@ class StageWork:
             if commit == head:
                 continue
             with self._scratch("shipyard-patch-") as directory:
-                removed = git.apply_changes(mapping, commit, directory)
+                with self._stats.observe(Operation.GIT_PATCH):
+                    removed = git.apply_changes(mapping, commit, directory)
                 target = self._target(mapping)
                 if removed:
                     self._containers.delete_paths(container, target, removed)

@@ -197,6 +197,9 @@ def test_imported_binary_from_builder_runs(tmp_path: Path, registry_repo: str, b
     image, output = final_image(project)
     assert "app/dependenciesAfterInstall" in stage_events(output, "Building stage")
     assert run_in_image(project, image, "/usr/local/bin/app") == "hello from shipyard\n"
+    operations = json.loads((project.path.parent / "report.json").read_text())["Operations"]
+    assert {"git archive", "import checksum", "image build", "image push"} <= operations.keys()
+    assert operations["import checksum"]["Count"] == 1
 
     # Only README changes: the builder's install stage is reused, so app's import checksum is the same.
     write_files(path, {"README.md": "still not imported\n"})
