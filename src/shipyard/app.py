@@ -69,11 +69,13 @@ def run_plan(options: dict[str, Any]) -> None:
         output.warn(warning)
     from shipyard.app_build import find_stored
 
-    planned, stored = find_stored(options, planner, loaded.config, planned, snapshot)
+    result = find_stored(options, planner, loaded.config, planned, snapshot)
     if options.get("as_json"):
-        output.print_plan_json(loaded.config.meta.project, snapshot.commit, planned, stored)
+        output.print_plan_json(loaded.config.meta.project, snapshot.commit, result.images, result.final_names,
+                               result.stored_stages)
     else:
-        output.print_plan(loaded.config.meta.project, snapshot.commit, planned, stored,
+        output.print_plan(loaded.config.meta.project, snapshot.commit, result.images, result.final_names,
+                          result.stored_stages,
                           debug_digest=bool(options.get("debug_digest")))
 
 

@@ -6,6 +6,7 @@ import functools
 import os
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -98,8 +99,17 @@ def stage_locker(options: dict[str, Any], project: str, client: RegistryClient |
                        locks_dir=default_locks_dir(os.environ), warn=output.warn)
 
 
+@dataclass(frozen=True)
+class StoredPlan:
+    """`plan` against the storage: each image as a build would see it, what of it is stored already."""
+
+    images: list[PlannedImage]
+    final_names: list[str | None]  # the stored last stage (None: something must be built)
+    stored_stages: list[frozenset[str]]  # per image, the names of its stages found in the storage
+
+
 def find_stored(options: dict[str, Any], planner: Planner, config: WerfConfig, images: list[PlannedImage],
-                snapshot: Snapshot) -> tuple[list[PlannedImage], list[str | None]]:
+                snapshot: Snapshot) -> StoredPlan:
     """For `plan`: each image as a build would see it and the stored name of its last stage (None where
     something must be built). Images are looked up dependencies first, so an image built from, importing or
     depending on stored images is planned with their stored stages, like the build plans it."""
@@ -111,6 +121,7 @@ def find_stored(options: dict[str, Any], planner: Planner, config: WerfConfig, i
     by_key = dict(zip(keys, images, strict=True))
     stored: dict[TaskKey, StageDescription] = {}
     named: dict[TaskKey, Mapping[str, StageDescription]] = {}
+    found_names: dict[TaskKey, frozenset[str]] = {}
     try:
         for key in order:
             image = by_key[key]
@@ -122,16 +133,20 @@ def find_stored(options: dict[str, Any], planner: Planner, config: WerfConfig, i
                 result = plan_stapel(options, image, storage, snapshot, functools.partial(
                     _named_stages, named, key[1]))
                 image, found, named[key] = result.image, result.stored, result.stages
+                found_names[key] = result.found
             elif (stage := image.last_stage) is not None and not image.not_supported:
                 found = storage.find_stage(stage.digest)
+                found_names[key] = frozenset({stage.name}) if found is not None else frozenset()
             by_key[key] = image
             if found is not None:
                 stored[key] = found
     except ShipyardError as error:
         # The digests are still worth printing: say why the storage could not be asked.
         output.warn(f"stages storage not checked: {error.render()}")
-        return images, [None] * len(images)
-    return [by_key[key] for key in keys], [stored[key].image_name if key in stored else None for key in keys]
+        return StoredPlan(images, [None] * len(images), [frozenset()] * len(images))
+    return StoredPlan([by_key[key] for key in keys],
+                      [stored[key].image_name if key in stored else None for key in keys],
+                      [found_names.get(key, frozenset()) for key in keys])
 
 
 def _named_stages(named: Mapping[TaskKey, Mapping[str, StageDescription]], platform: str,

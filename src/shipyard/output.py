@@ -6,7 +6,7 @@ import contextlib
 import json
 import sys
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 
 from shipyard.build import BuildEvents, ImageOutcome
 from shipyard.errors import ShipyardError
@@ -23,16 +23,16 @@ def print_rendered(text: str) -> None:
 
 
 def print_plan(project: str, commit: str, images: Sequence[PlannedImage], stored: Sequence[str | None],
-               *, debug_digest: bool) -> None:
+               stored_stages: Sequence[Collection[str]], *, debug_digest: bool) -> None:
     write = sys.stdout.write
     write(f"Project {project} at commit {commit[:12]}\n")
-    for image, stored_name in zip(images, stored, strict=True):
+    for image, stored_name, found in zip(images, stored, stored_stages, strict=True):
         kind = "final" if image.final else "intermediate"
         write(f"\nimage {image.name or '~'} [{image.platform}] ({image.config_type}, {kind})\n")
         if image.not_supported:
             write(f"  (no digests: {image.not_supported})\n")
         for stage in image.stages:
-            state = "in storage" if stored_name else "to build"
+            state = "in storage" if stage.name in found else "to build"
             write(f"  {stage.name:<24} {stage.digest}  {state}\n")
             if debug_digest:
                 for number, value in enumerate(stage.digest_inputs):
@@ -44,7 +44,7 @@ def print_plan(project: str, commit: str, images: Sequence[PlannedImage], stored
 
 
 def print_plan_json(project: str, commit: str, images: Sequence[PlannedImage],
-                    stored: Sequence[str | None]) -> None:
+                    stored: Sequence[str | None], stored_stages: Sequence[Collection[str]]) -> None:
     document = {
         "project": project,
         "commit": commit,
@@ -55,11 +55,11 @@ def print_plan_json(project: str, commit: str, images: Sequence[PlannedImage],
                 "configType": image.config_type,
                 "final": image.final,
                 "notSupported": image.not_supported,
-                "stages": [{"name": stage.name, "digest": stage.digest, "stored": stored_name is not None}
+                "stages": [{"name": stage.name, "digest": stage.digest, "stored": stage.name in found}
                            for stage in image.stages],
                 "finalImageName": stored_name or "",
             }
-            for image, stored_name in zip(images, stored, strict=True)
+            for image, stored_name, found in zip(images, stored, stored_stages, strict=True)
         ],
     }
     json.dump(document, sys.stdout, indent=2)

@@ -312,9 +312,11 @@ def plan_with_storage(image: PlannedImage, storage: StagesStorage, git: MappingG
             stage = plan.next_stage(selected)
     except ChecksumNotRecorded as missing:
         reason = f"the checksum of an import from {missing.args[0]} is computed by the build"
-        return StoragePlan(replace(image, stages=tuple(stages), not_supported=reason), None, {})
+        return StoragePlan(replace(image, stages=tuple(stages), not_supported=reason), None, {},
+                           frozenset(found_stages))
     last = previous if stored else None
-    return StoragePlan(replace(image, stages=tuple(stages)), last, found_stages if stored else {})
+    return StoragePlan(replace(image, stages=tuple(stages)), last, found_stages if stored else {},
+                       frozenset(found_stages))
 
 
 @dataclass(frozen=True)
@@ -322,3 +324,4 @@ class StoragePlan:
     image: PlannedImage  # with the stages a build would use
     stored: StageDescription | None  # the last stage when every stage is stored
     stages: Mapping[str, StageDescription]  # every stage by name when all are stored (for `stage:` imports)
+    found: frozenset[str] = frozenset()  # the stages found in the storage (those before the first missing)

@@ -218,7 +218,13 @@ def test_plan_shows_the_stored_stages_and_what_a_change_adds(stapel: Project) ->
     write_files(stapel.path, {"src/main.txt": "changed\n"})
     commit_all(stapel.path, "change")
     done = stapel.shipyard("plan", "--repo", stapel.repo)
-    assert "gitLatestPatch" in done.stdout and "final tag:" not in done.stdout
+    assert "final tag:" not in done.stdout
+    line = re.compile(r"^  (\w+) +[0-9a-f]{56}  (in storage|to build)$", flags=re.MULTILINE)
+    states = dict(line.findall(done.stdout))
+    assert states == {"from": "in storage", "beforeInstall": "in storage", "gitArchive": "in storage",
+                      "install": "in storage", "setup": "in storage", "gitLatestPatch": "to build"}
+    document = json.loads(stapel.shipyard("plan", "--repo", stapel.repo, "--json").stdout)
+    assert [stage["stored"] for stage in document["images"][0]["stages"]] == [True] * 5 + [False]
 
 
 ALLOW_FROM_LATEST = "giterminismConfigVersion: 1\nconfig:\n  stapel:\n    allowFromLatest: true\n"
