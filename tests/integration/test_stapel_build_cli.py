@@ -186,10 +186,15 @@ def test_a_commit_of_another_branch_is_not_reused(stapel: Project) -> None:
     assert run_in_image(stapel, image, "cat", "/app/src/main.txt") == "main branch\n"
 
 
-def test_imported_binary_from_builder_runs(tmp_path: Path, registry_repo: str, busybox_image: object) -> None:
+@pytest.mark.parametrize("keyword", ["image", "artifact"])  # `artifact:` is werf's deprecated spelling
+def test_imported_binary_from_builder_runs(tmp_path: Path, registry_repo: str, busybox_image: object,
+                                           keyword: str) -> None:
     require_tools("git", "buildah", "skopeo")
+    werf_yaml = BUILDER_APP_YAML.format(base=busybox_image.remote)  # type: ignore[attr-defined]
+    if keyword == "artifact":
+        werf_yaml = werf_yaml.replace("image: builder", "artifact: builder")
     path = init_repo(tmp_path / "project", {
-        "werf.yaml": BUILDER_APP_YAML.format(base=busybox_image.remote),  # type: ignore[attr-defined]
+        "werf.yaml": werf_yaml,
         "src/name.txt": "shipyard\n",
         "README.md": "not imported\n",
     })
