@@ -99,8 +99,14 @@ class ImageOutcome:
     build_seconds: float  # whole image: lookup + build + publish
     source_type: str  # werf's SourceType: "registry" when the base was pulled for this build, else ""
     base_image_pulled: bool = False
-    stages_by_name: Mapping[str, StageDescription] | None = None  # Stapel: every selected stage, in order
-    stage_outcomes: tuple[StageOutcome, ...] = ()  # Stapel: every stage for the report (else the last only)
+    stage_outcomes: tuple[StageOutcome, ...] = ()  # Stapel: every stage, in order (else the last only)
+
+    @property
+    def stages_by_name(self) -> dict[str, StageDescription]:
+        """Every stage of the image by werf stage name, in build order (imports with `stage:` read them)."""
+        if not self.stage_outcomes:
+            return {self.image.stages[-1].name: self.stage}
+        return {item.name: item.stage for item in self.stage_outcomes}
 
 
 class Conveyor:
@@ -135,16 +141,13 @@ class Conveyor:
                 image = plan_image(key[0], key[1], stages)
             refuse_unsupported(image)
             try:
-                if image.stapel is not None:
-                    outcome = self._build_stapel(image, key)
-                else:
-                    outcome = self._build_image(image)
+                outcome = self._build_stapel(image) if image.stapel is not None else self._build_image(image)
                 self._publish_records(outcome)
             except Exception as error:
                 self._events.failed(image, error)  # several images may fail; each is reported as it happens
                 raise
             outcomes[key] = outcome  # read only by tasks that start after this one is done
-            self._stages_of[key] = outcome.stages_by_name or {image.stages[-1].name: outcome.stage}
+            self._stages_of[key] = outcome.stages_by_name
             return outcome
 
         try:
@@ -174,14 +177,11 @@ class Conveyor:
     def trace(self) -> Tracer:
         return self._trace
 
-    def found_event(self) -> StageCacheEvent:
-        return self._found_event()
-
     def stages_of(self, name: str, platform: str) -> Mapping[str, StageDescription]:
         """The stages (by werf stage name, in build order) of an image this run already built or found."""
         return self._stages_of.get((name, platform), {})
 
-    def _build_stapel(self, image: PlannedImage, key: TaskKey) -> ImageOutcome:
+    def _build_stapel(self, image: PlannedImage) -> ImageOutcome:
         from shipyard.stapel_build import build_stapel_image
 
         if self.stapel is None:
@@ -191,7 +191,7 @@ class Conveyor:
     def ensure_local(self, reference: str, access: RegistryAccess, expected_id: str = "") -> bool:
         """Pull `reference` unless the backend has it (with `expected_id`, that very image: fromLatest);
         each reference once per run, whatever the threads. True when this call pulled it."""
-        with self._keyed_lock(f"base:{reference}"):
+        with self.keyed_lock(f"base:{reference}"):
             if reference in self._bases_present or reference == "scratch":
                 return False
             pulled = False
@@ -203,17 +203,15 @@ class Conveyor:
             self._bases_present.add(reference)
             return pulled
 
-    def keyed_lock(self, key: str) -> threading.Lock:
-        return self._keyed_lock(key)
-
     def _build_image(self, image: PlannedImage) -> ImageOutcome:
         # Two tasks of one run with the same digest (e.g. two images on one Dockerfile stage) build it once.
         stage = image.last_stage
         assert stage is not None
-        with self._keyed_lock(f"digest:{stage.digest}"):
+        with self.keyed_lock(f"digest:{stage.digest}"):
             return self._find_or_build(image)
 
-    def _keyed_lock(self, key: str) -> threading.Lock:
+    def keyed_lock(self, key: str) -> threading.Lock:
+        """One lock per key for this run (a digest, a base image reference)."""
         with self._keyed_locks_guard:
             return self._keyed_locks.setdefault(key, threading.Lock())
 
@@ -232,7 +230,7 @@ class Conveyor:
         with self._trace.span(f"lookup {image.name}", "lookup", digest=stage.digest):
             found = self._storage.find_stage(stage.digest)
         if found is not None:
-            self.stats.count_event(self._found_event())
+            self.stats.count_event(self.found_event())
             self._events.reused(image, found, time.monotonic() - started)
             return ImageOutcome(image, found, rebuilt=False, build_seconds=time.monotonic() - started,
                                 source_type="")
@@ -245,7 +243,7 @@ class Conveyor:
         published, adopted = self.publish_stage(image, stage.digest, image_id)
         seconds = time.monotonic() - started
         if adopted:
-            self.stats.count_event(self._found_event())
+            self.stats.count_event(self.found_event())
             self._events.discarded(image, published)
             return ImageOutcome(image, published, rebuilt=False, build_seconds=seconds, source_type="")
         self.stats.count_event(StageCacheEvent.BUILT)
@@ -253,7 +251,7 @@ class Conveyor:
         return ImageOutcome(image, published, rebuilt=True, build_seconds=seconds,
                             source_type="registry" if pulled else "", base_image_pulled=pulled)
 
-    def _found_event(self) -> StageCacheEvent:
+    def found_event(self) -> StageCacheEvent:
         return StageCacheEvent.FOUND_LOCALLY if self._local else StageCacheEvent.FOUND_IN_REPO
 
     def _run_backend(self, image: PlannedImage, recipe: DockerfileRecipe) -> tuple[str, bool]:

@@ -96,7 +96,6 @@ class StapelImageBuild:
         self._plan = stapel_plan(image, services.git, self._related, services.skip_image_spec_stage,
                                  self._base_repo_id)
         self._planned: list[PlannedStage] = []
-        self._selected: dict[str, StageDescription] = {}
         self._outcomes: list[StageOutcome] = []
 
     def _base_access(self) -> RegistryAccess:
@@ -126,7 +125,6 @@ class StapelImageBuild:
                     stage_started = time.monotonic()
                     description, selected, built, base_pulled = self._find_or_build(stage, previous, log)
                     rebuilt, pulled = rebuilt or built, pulled or base_pulled
-                    self._selected[stage.name] = description
                     source = _source_type(built, base_pulled, previous)
                     self._outcomes.append(StageOutcome(stage.name, description, built,
                                                        time.monotonic() - stage_started, source, base_pulled))
@@ -142,7 +140,7 @@ class StapelImageBuild:
         image = replace(self._image, stages=tuple(self._planned), content_digest=previous.content_digest)
         return ImageOutcome(image, previous, rebuilt=rebuilt, build_seconds=time.monotonic() - started,
                             source_type="registry" if pulled else "", base_image_pulled=pulled,
-                            stages_by_name=dict(self._selected), stage_outcomes=tuple(self._outcomes))
+                            stage_outcomes=tuple(self._outcomes))
 
     # --- one stage --------------------------------------------------------------------------------------
 
