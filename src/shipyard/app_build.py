@@ -122,6 +122,7 @@ def find_stored(options: dict[str, Any], planner: Planner, config: WerfConfig, i
     stored: dict[TaskKey, StageDescription] = {}
     named: dict[TaskKey, Mapping[str, StageDescription]] = {}
     found_names: dict[TaskKey, frozenset[str]] = {}
+    git = stapel_git(snapshot) if any(image.stapel is not None for image in images) else None  # one fetch
     try:
         for key in order:
             image = by_key[key]
@@ -129,8 +130,8 @@ def find_stored(options: dict[str, Any], planner: Planner, config: WerfConfig, i
             if image.not_supported and needed and all((name, key[1]) in stored for name in needed):
                 image = planner.plan_image(key[0], key[1], {name: stored[(name, key[1])] for name in needed})
             found: StageDescription | None = None
-            if image.stapel is not None and not image.not_supported:
-                result = plan_stapel(options, image, storage, snapshot, functools.partial(
+            if image.stapel is not None and not image.not_supported and git is not None:
+                result = plan_stapel(options, image, storage, git, functools.partial(
                     _named_stages, named, key[1]))
                 image, found, named[key] = result.image, result.stored, result.stages
                 found_names[key] = result.found
@@ -154,7 +155,7 @@ def _named_stages(named: Mapping[TaskKey, Mapping[str, StageDescription]], platf
     return named.get((name, platform), {})
 
 
-def plan_stapel(options: dict[str, Any], image: PlannedImage, storage: StagesStorage, snapshot: Snapshot,
+def plan_stapel(options: dict[str, Any], image: PlannedImage, storage: StagesStorage, git: MappingGit,
                 named_stages: Callable[[str], Mapping[str, StageDescription]]) -> StoragePlan:
     from shipyard.registry.image_id import remote_image_id
     from shipyard.stapel_build import plan_with_storage
@@ -166,7 +167,7 @@ def plan_stapel(options: dict[str, Any], image: PlannedImage, storage: StagesSto
     if recipe.image.from_latest:
         access = registry_access(options, reference_hosts([recipe.base_reference]))
         repo_id = remote_image_id(recipe.base_reference, image.platform, tls_verify=access.tls_verify)
-    return plan_with_storage(image, storage, stapel_git(snapshot),
+    return plan_with_storage(image, storage, git,
                              facts=StoredImageFacts(storage, recipe, named_stages),
                              skip_image_spec_stage=bool(options.get("skip_image_spec_stage")),
                              base_image_repo_id=repo_id)
