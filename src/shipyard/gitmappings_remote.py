@@ -4,6 +4,9 @@ werf clones every remote `git:` url into its home (`~/.werf/local_cache/git_repo
 build. Here the clone lives at `<cache_dir>/<sha256(url)[:16]>`, is made by libgit2 (`clone_repository`,
 bare), and is fetched (all branches and tags) the first time a process needs it. Threads building images in
 parallel share one fetch (a lock per url); processes sharing the cache directory take a file lock.
+
+A mapping pinned to a `commit` the clone already has needs no fetch (a commit never changes): a cache hit
+then touches no network for it. A branch, a tag or the default branch is always fetched.
 """
 
 from __future__ import annotations
@@ -40,6 +43,13 @@ class RemoteClone:
     path: Path
     repository: pygit2.Repository
     default_branch: str
+    fetched: bool = True  # False: opened offline for a pinned commit it already had
+
+    def has_commit(self, commit: str) -> bool:
+        try:
+            return isinstance(self.repository.revparse_single(commit), pygit2.Commit)
+        except (KeyError, ValueError, pygit2.GitError):
+            return False
 
     def branch_commit(self, branch: str) -> str | None:
         return _reference_commit(self.repository, f"refs/remotes/{_REMOTE}/{branch}")
@@ -75,11 +85,22 @@ class RemoteClones:
         with url_lock:
             with self._guard:
                 clone = self._clones.get(url)
-            if clone is None:
+            if clone is None and mapping.commit:
+                clone = self._offline(url, mapping.commit)
+            if clone is None or not (clone.fetched or (mapping.commit and clone.has_commit(mapping.commit))):
                 clone = self._prepare(url, mapping.basic_auth)
-                with self._guard:
-                    self._clones[url] = clone
+            with self._guard:
+                self._clones[url] = clone
         return clone
+
+    def _offline(self, url: str, commit: str) -> RemoteClone | None:
+        """The existing clone, unfetched, when it already has `commit`; None otherwise."""
+        path = clone_path(self._cache_dir, url)
+        if not path.exists():
+            return None
+        with _file_lock(path.with_name(path.name + ".lock")):
+            clone = RemoteClone(url, path, _open(path, url), "", fetched=False)
+            return clone if clone.has_commit(commit) else None
 
     def _prepare(self, url: str, auth: GitBasicAuth | None) -> RemoteClone:
         path = clone_path(self._cache_dir, url)

@@ -144,6 +144,19 @@ def test_a_later_process_fetches_new_commits_one_process_fetches_once(tmp_path: 
     assert later.has_commit(mapping, second)
 
 
+def test_a_pinned_commit_already_cloned_needs_no_fetch(tmp_path: Path) -> None:
+    repo, url = remote(tmp_path)
+    first = git(repo, "rev-parse", "HEAD")
+    pinned = GitMapping(url=url, commit=first, add="/lib", to="/lib")
+    assert MappingGit(None, "", tmp_path / "cache").latest_commit(pinned) == first  # clones
+    shutil.rmtree(repo)  # the remote is unreachable from now on
+    offline = MappingGit(None, "", tmp_path / "cache")
+    assert offline.latest_commit(pinned) == first  # a cache hit needs no network
+    assert offline.export(pinned, tmp_path / "out") > 0
+    with pytest.raises(GitError, match="cannot fetch"):
+        offline.latest_commit(GitMapping(url=url, branch="main"))  # a branch is always fetched
+
+
 def test_parallel_threads_share_one_clone(tmp_path: Path) -> None:
     _, url = remote(tmp_path)
     mapping_git = MappingGit(None, "", tmp_path / "cache")
