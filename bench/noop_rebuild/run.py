@@ -27,9 +27,10 @@ import tempfile
 import time
 import urllib.request
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import astuple, dataclass, field
 from pathlib import Path
+from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BASE_IMAGE_SCRIPT = REPO_ROOT / "scripts" / "base-image"
@@ -378,15 +379,17 @@ _GROUPS = (
 )
 
 
-def grouped(requests: list[Request]) -> list[tuple[str, int, int]]:
-    """(METHOD path-pattern STATUS, count, bytes), most frequent first."""
+def grouped(requests: Sequence[Any], groups: Sequence[tuple[re.Pattern[str], str]] = _GROUPS,
+            ) -> list[tuple[str, int, int]]:
+    """(METHOD path-pattern STATUS [(kind)], count, bytes), most frequent first."""
     counts: Counter[str] = Counter()
     sizes: Counter[str] = Counter()
     for request in requests:
         path = request.path
-        for pattern, replacement in _GROUPS:
+        for pattern, replacement in groups:
             path = pattern.sub(replacement, path)
-        key = f"{request.method} {path} {request.status}"
+        kind = getattr(request, "kind", "")
+        key = f"{request.method} {path} {request.status}" + (f" ({kind})" if kind else "")
         counts[key] += 1
         sizes[key] += request.size
     return [(key, count, sizes[key]) for key, count in counts.most_common()]
