@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import cast
 
+import pytest
+
 from shipyard.config.model import GitMapping, Shell, StapelImage
 from shipyard.gitmappings import MappingGit
 from shipyard.stages.model import PlannedImage, StapelRecipe
@@ -92,3 +94,23 @@ def test_source_type_says_where_a_built_stage_base_came_from() -> None:
     assert _source_type(built=True, pulled=False, previous=previous) == ""
     assert _source_type(built=True, pulled=True, previous=previous) == "repo"
     assert _source_type(built=True, pulled=True, previous=None) == "registry"
+
+
+def test_an_import_reads_the_named_stage_or_the_last_one_before_it() -> None:
+    from shipyard.config.model import Import
+    from shipyard.errors import ConfigError
+    from shipyard.stapel_facts import import_source_stage
+
+    last, install, before = stored(3, {}), stored(2, {}), stored(1, {})
+    related = {"builder": last}
+    named = {"from": before, "install": install, "setup": last}
+    item = Import(image="builder", add="/app", to="/app", after="install")
+    assert import_source_stage(item, related, named) is last  # no `stage:`: the image's last stage
+    assert import_source_stage(Import(image="builder", add="/a", to="/a", stage="install"), related,
+                               named) is install
+    # no beforeSetup stage in the source: the last stage before it (install)
+    assert import_source_stage(Import(image="builder", add="/a", to="/a", stage="beforeSetup"), related,
+                               named) is install
+    assert import_source_stage(Import(image="alpine:3", add="/a", to="/a"), related, named) is None
+    with pytest.raises(ConfigError, match="no Stapel stages"):
+        import_source_stage(Import(image="builder", add="/a", to="/a", stage="install"), related, {})
