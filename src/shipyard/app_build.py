@@ -213,7 +213,8 @@ def stapel_git(snapshot: Snapshot) -> MappingGit:
     return MappingGit(repo, commit, shipyard_home() / "git", disable_ancestry_check=no_ancestry)
 
 
-def stapel_services(options: dict[str, Any], backend: BuildahBackend, snapshot: Snapshot) -> StapelServices:
+def stapel_services(options: dict[str, Any], backend: BuildahBackend, snapshot: Snapshot,
+                    project_dir: Path) -> StapelServices:
     """Containers, git and mount locations for Stapel images (imported only when a Stapel image builds)."""
     from shipyard.backends.buildah_stapel import BuildahStapel
     from shipyard.registry.image_id import remote_image_id
@@ -227,7 +228,7 @@ def stapel_services(options: dict[str, Any], backend: BuildahBackend, snapshot: 
         containers=containers,
         git=stapel_git(snapshot),
         home=home,
-        project_dir=snapshot.root,
+        project_dir=project_dir,
         commit_env=commit_env(snapshot.commit, snapshot.repo.head_commit_time),
         skip_image_spec_stage=bool(options.get("skip_image_spec_stage")),
         remote_image_id=lambda reference, platform, access: remote_image_id(
@@ -264,7 +265,8 @@ def run_build(options: dict[str, Any], config: WerfConfig, names: Sequence[str],
                              custom_tags=custom_tags,
                              require_built_images=bool(options.get("require_built_images")),
                              pull_access=lambda bases: registry_access(options, reference_hosts(bases)),
-                             log_dir=shipyard_home() / "logs" / run_name)
+                             log_dir=shipyard_home() / "logs" / run_name,
+                             project_dir=snapshot.root / planner.project_prefix)
 
     def write_context(recipe: DockerfileRecipe, destination: Path) -> tuple[Path, Path]:
         return context.materialize_context(
@@ -279,7 +281,7 @@ def run_build(options: dict[str, Any], config: WerfConfig, names: Sequence[str],
                             write_context=write_context, events=events, local=not repo,
                             on_interrupt=stop_all, tracer=tracer)
         if any(config.image(name).is_stapel for name in names):
-            conveyor.stapel = stapel_services(options, backend, snapshot)
+            conveyor.stapel = stapel_services(options, backend, snapshot, settings.project_dir)
         try:
             outcomes = conveyor.build(tasks, dependencies, planner.plan_image, limit=limit)
         finally:

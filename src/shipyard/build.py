@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from shipyard import __version__
 from shipyard.backends.base import ContainerBackend, DockerfileBuild, RegistryAccess
+from shipyard.build_secrets import prepared_secrets
 from shipyard.errors import ShipyardError, UsageError
 from shipyard.locks.base import Locker, stage_lock_name
 from shipyard.opstats import Operation, OperationStatsCollector, StageCacheEvent
@@ -75,6 +76,7 @@ class BuildSettings:
     require_built_images: bool = False
     workspace: Path | None = None  # where build contexts are written (a temp dir when None)
     log_dir: Path | None = None  # each image's whole backend output is kept here, named on failure
+    project_dir: Path = Path()  # where werf.yaml is: relative secret `src` paths start there
     # how the backend pulls the FROM images of one build (plain HTTP for loopback registries, …)
     pull_access: Callable[[Sequence[str]], RegistryAccess] = lambda _: RegistryAccess()
 
@@ -257,7 +259,9 @@ class Conveyor:
     def _run_backend(self, image: PlannedImage, recipe: DockerfileRecipe) -> tuple[str, bool]:
         """Build; returns the new image's ID and whether a base image had to be pulled for it."""
         parent = str(self._settings.workspace) if self._settings.workspace else None
-        with tempfile.TemporaryDirectory(prefix="shipyard-context-", dir=parent) as workdir:
+        with (tempfile.TemporaryDirectory(prefix="shipyard-context-", dir=parent) as workdir,
+              prepared_secrets(recipe.secrets, project_dir=self._settings.project_dir, image_name=image.name,
+                               parent=self._settings.workspace) as secrets):
             context_dir, dockerfile = self._write_context(recipe, Path(workdir))
             build = DockerfileBuild(
                 context_dir=context_dir,
@@ -269,6 +273,8 @@ class Conveyor:
                 network=recipe.network,
                 platform=image.platform,
                 pull_access=self._settings.pull_access(recipe.base_images),
+                secrets=tuple((secret.id, secret.path) for secret in secrets.files),
+                masked=secrets.values,
             )
             with self.build_log(image) as (log, log_path):
                 try:

@@ -81,7 +81,11 @@ class Planner:
         self._prefix = prefix
         self._build_platform = host_platform()
         self.warnings: list[str] = []
-        self._warned_secrets: set[str] = set()
+
+    @property
+    def project_prefix(self) -> str:
+        """The directory of werf.yaml, relative to the repository root ("" at the root)."""
+        return self._prefix
 
     def plan(self, request: PlanRequest) -> list[PlannedImage]:
         """Every image and platform, without dependency values (images with dependencies wait for builds)."""
@@ -100,10 +104,6 @@ class Planner:
                    dependencies: Mapping[str, StageDescription] | None) -> PlannedImage:
         """One image for one platform; `dependencies` maps each image it depends on to its published stage."""
         image = self._config.image(name)
-        if image.secrets and name not in self._warned_secrets:
-            self._warned_secrets.add(name)
-            self.warnings.append(f"image {name!r} declares `secrets`, which shipyard does not provide to "
-                                 "builds yet: a command reading /run/secrets/<id> finds nothing")
         if reason := self.unsupported(name):
             kind = "stapel" if isinstance(image, StapelImage) else "staged"
             return PlannedImage(image.name, target, kind, image.final, (), not_supported=reason)
@@ -179,6 +179,7 @@ class Planner:
             context_add_files=image.context_add_files, target=image.target,
             build_args={**image.args, **dependency_values},
             add_hosts=image.add_host, network=image.network, base_images=analysis.external_base_images,
+            secrets=image.secrets,
         )
         content_digest = stage_content_digest(result.stage_name, result.digest, "", target).digest
         return PlannedImage(image.name, target, "dockerfile", image.final, (stage,), recipe=recipe,

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 from shipyard.backends.base import LogLine
 from shipyard.backends.buildah_stapel import ImageConfig, StageContainer
 from shipyard.backends.stapel_config import docker_image_config
+from shipyard.build_secrets import SECRETS_DIR, prepared_secrets
 from shipyard.config.model import GitMapping, StapelImage
 from shipyard.opstats import Operation, OperationStatsCollector
 from shipyard.stages.stapel import PlannedStapelStage, StapelPlan
@@ -126,12 +127,20 @@ class StageWork:
                     BEFORE_SETUP: shell.before_setup, SETUP: shell.setup}[name]
         if not commands:
             return
-        with self._scratch("shipyard-mounts-") as tmp_root:
+        with (self._scratch("shipyard-mounts-") as tmp_root,
+              prepared_secrets(self._image.secrets, project_dir=self._services.project_dir,
+                               image_name=self._image.name, parent=self._workspace) as secrets):
             mounts = mount_sources(self._image.mount, project=self._project, home=self._services.home,
                                    project_dir=self._services.project_dir, tmp_root=tmp_root,
                                    inherited_labels=self._inherited)
+            secret_files = [(secret.path, f"{SECRETS_DIR}/{secret.id}") for secret in secrets.files]
             self._containers.run_shell(container, commands, self._log, env=self._services.commit_env,
-                                       stage=name, mounts=mounts)
+                                       stage=name, mounts=mounts, secret_files=secret_files,
+                                       masked=secrets.values)
+            if secret_files:  # the empty files buildah made to mount them on stay out of the image
+                parent, directory = posixpath.split(SECRETS_DIR)
+                self._containers.delete_paths(container, parent, [f"{directory}/{secret.id}"
+                                                                  for secret in secrets.files])
 
     # --- git --------------------------------------------------------------------------------------------
 

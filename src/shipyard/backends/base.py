@@ -35,6 +35,8 @@ class DockerfileBuild:
     network: str = ""  # "" = backend default; "host", "none"
     platform: str = ""  # normalised "os/arch[/variant]"; "" = host
     pull_access: RegistryAccess | None = None  # how to pull FROM images; None = the backend's default
+    secrets: tuple[tuple[str, Path], ...] = ()  # (id, host file) for RUN --mount=type=secret
+    masked: tuple[str, ...] = ()  # secret values: never shown in output or errors
 
 
 @dataclass(frozen=True)

@@ -83,7 +83,7 @@ class BuildahBackend:
             ignorefile.write_bytes(b"")
             argv = self._buildah("bud", *self.bud_arguments(build, iidfile=iidfile, ignorefile=ignorefile))
             try:
-                process.run(argv, on_line=log)
+                process.run(argv, on_line=log, secrets=build.masked)
             except ProcessFailed as failure:
                 message = f"buildah could not build {_build_title(build)}"
                 raise _failed(message, failure, building=True) from None
@@ -168,6 +168,10 @@ class BuildahBackend:
             arguments += ["--network", build.network]
         if build.platform:
             arguments += ["--platform", build.platform]
+        for secret_id, path in build.secrets:
+            # type=file: without it buildah 1.28 reads an environment variable named like the id instead
+            # (an `env: API_KEY` secret then arrived empty)
+            arguments += ["--secret", f"id={secret_id},src={path},type=file"]
         return [*arguments, str(build.context_dir)]
 
     def _buildah(self, *arguments: str) -> list[str]:

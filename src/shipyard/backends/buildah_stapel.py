@@ -132,7 +132,8 @@ class BuildahStapel:
 
     def run_shell(self, container: StageContainer, commands: Sequence[str], log: LogLine, *,
                   shell: str = "/bin/sh", env: Mapping[str, str] | None = None, stage: str = "",
-                  mounts: Sequence[tuple[Path, str]] = ()) -> None:
+                  mounts: Sequence[tuple[Path, str]] = (), secret_files: Sequence[tuple[Path, str]] = (),
+                  masked: Sequence[str] = ()) -> None:
         """Run `commands` as one script with `-e`: the first failing command fails the stage.
 
         As werf does, the commands run as root (0:0) in `/` whatever USER/WORKDIR the image sets, and with
@@ -148,10 +149,13 @@ class BuildahStapel:
         for key, value in (env or {}).items():
             arguments += ["--env", f"{key}={value}"]
         arguments += volume_arguments(mounts)
+        # secrets: read-only (a `src` secret is the user's own file), values masked in the output
+        arguments += volume_arguments(secret_files, read_only=True)
         script = _checked_script(commands, stage)
         arguments += [container.name, "--", shell, "-c", _PREFER_BASH, shell, script]
         try:
-            process.run(self._buildah(*arguments), on_line=lambda line: _unless_trailer(line, log))
+            process.run(self._buildah(*arguments), on_line=lambda line: _unless_trailer(line, log),
+                        secrets=masked)
         except ProcessFailed as failure:
             title = f"the {stage} commands" if stage else "the commands"
             tail = tuple(line for line in readable_lines(failure.output_tail)
@@ -294,13 +298,13 @@ class BuildahStapel:
             self.remove(StageContainer(name=name, base=""))
 
 
-def volume_arguments(mounts: Sequence[tuple[Path, str]]) -> list[str]:
-    """`buildah run --volume HOST:CONTAINER` for each mount (`:` cannot be quoted in the flag)."""
+def volume_arguments(mounts: Sequence[tuple[Path, str]], *, read_only: bool = False) -> list[str]:
+    """`buildah run --volume HOST:CONTAINER[:ro]` for each mount (`:` cannot be quoted in the flag)."""
     arguments: list[str] = []
     for host, target in mounts:
         if ":" in str(host) or ":" in target:
             raise BackendError(f"cannot bind-mount {host} at {target}: a buildah volume path has no ':'")
-        arguments += ["--volume", f"{host}:{target}"]
+        arguments += ["--volume", f"{host}:{target}" + (":ro" if read_only else "")]
     return arguments
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from shipyard.config.model import StapelImage
+from shipyard.config.model import Secret, StapelImage
 from shipyard.pathmatch import PathMatcher
 from shipyard.storage.description import StageDescription
 
@@ -32,6 +32,7 @@ class DockerfileRecipe:
     add_hosts: tuple[str, ...] = ()
     network: str = ""
     base_images: tuple[str, ...] = ()  # FROM references outside the Dockerfile, expanded
+    secrets: tuple[Secret, ...] = ()  # for RUN --mount=type=secret; not part of any digest (as in werf)
 
 
 @dataclass(frozen=True)
