@@ -141,7 +141,8 @@ class BuildahStapel:
         (e.g. WERF_COMMIT_HASH) is set for the commands only, not in the image. Each (host directory,
         container path) of `mounts` is bind-mounted while the commands run: what they write there stays on
         the host, and only the empty mount point directory (created by buildah when missing) is left in the
-        image, as with werf's buildah backend. Output goes to `log`.
+        image, as with werf's buildah backend. `secret_files` are bind-mounted read-only the same way, and
+        every string of `masked` (secret values) is replaced in the output. Output goes to `log`.
         """
         if not commands:
             return
