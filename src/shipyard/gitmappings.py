@@ -25,7 +25,8 @@ from shipyard.errors import GitError
 from shipyard.gitmappings_changes import ExactPathMatcher, tree_changes
 from shipyard.gitmappings_remote import RemoteClones
 from shipyard.gitpatch import GitPatches
-from shipyard.gitrepo import GitRepo, export_tree, tree_checksum
+from shipyard.gitrepo import GitRepo
+from shipyard.gittree import export_tree, tree_checksum
 from shipyard.pathmatch import MultiPathMatcher, PathMatcher, new_path_matcher
 from shipyard.pathmatch.globs import relative_to_base
 from shipyard.stages.stapel_git import mapping_add

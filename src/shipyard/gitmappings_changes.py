@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import pygit2
 from pygit2.enums import DeltaStatus, FileMode
 
-from shipyard.gitrepo import submodule_tree
+from shipyard.gittree import submodule_tree
 from shipyard.pathmatch import PathMatcher
 from shipyard.pathmatch.globs import go_join
 
