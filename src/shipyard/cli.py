@@ -39,6 +39,8 @@ def _project_options(func: F) -> F:
                      help="Target platform(s), e.g. linux/amd64; comma-separated or repeated."),
         click.option("--debug-digest", envvar="WERF_DEBUG_STAGE_DIGEST", is_flag=True, default=False,
                      help="Print every input of every stage digest."),
+        click.option("--skip-image-spec-stage", envvar="WERF_SKIP_IMAGE_SPEC_STAGE", is_flag=True,
+                     default=False, help="Leave out the imageSpec stage of Stapel images."),
         click.option("--debug", envvar="SHIPYARD_DEBUG", is_flag=True, default=False,
                      help="Show a traceback on internal errors."),
     ]

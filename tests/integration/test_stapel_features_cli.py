@@ -286,3 +286,13 @@ def test_a_new_commit_on_a_remote_branch_is_patched_in(tmp_path: Path, registry_
         assert run_in_image(project, app, "ls", "/vendor") == "version.txt\n"
     finally:
         project.remove_images()
+
+
+def test_skip_image_spec_stage_ends_the_image_at_setup(features: Project) -> None:
+    images, _ = build_report(features, "app")
+    skipped, output = build_report(features, "app", "--skip-image-spec-stage")
+    assert built(output) == []  # every other stage is stored already
+    record = skipped["app"]
+    assert [stage["Name"] for stage in record["Stages"]][-1] == "setup"
+    assert record["DockerImageName"] != images["app"]["DockerImageName"]
+    assert "org.example.image" not in image_config(record["DockerImageName"])["config"]["Labels"]
