@@ -296,3 +296,46 @@ def test_skip_image_spec_stage_ends_the_image_at_setup(features: Project) -> Non
     assert [stage["Name"] for stage in record["Stages"]][-1] == "setup"
     assert record["DockerImageName"] != images["app"]["DockerImageName"]
     assert "org.example.image" not in image_config(record["DockerImageName"])["config"]["Labels"]
+
+
+FILE_MAPPING_YAML = """\
+project: filemapping
+configVersion: 1
+---
+image: app
+from: {base}
+git:
+- add: /config/app.yaml
+  to: /etc/app/settings.yaml
+  owner: 1000
+shell:
+  install:
+  - cp /etc/app/settings.yaml /installed.yaml
+"""
+
+
+def test_a_single_file_mapping_is_placed_renamed_and_patched(tmp_path: Path, registry_repo: str,
+                                                                     busybox_image: object) -> None:
+    require_tools("git", "buildah", "skopeo")
+    path = init_repo(tmp_path / "project", {
+        "werf.yaml": FILE_MAPPING_YAML.format(base=busybox_image.remote),  # type: ignore[attr-defined]
+        "config/app.yaml": "version: 1\n",
+        "config/other.yaml": "not mapped\n",
+    })
+    project = Project(path=path, home=tmp_path / "home", repo=registry_repo)
+    try:
+        images, _ = build_report(project)
+        app = images["app"]["DockerImageName"]
+        assert run_in_image(project, app, "ls", "/etc/app") == "settings.yaml\n"
+        assert run_in_image(project, app, "stat", "-c", "%u %n", "/etc/app/settings.yaml") == (
+            "1000 /etc/app/settings.yaml\n")
+
+        write_files(path, {"config/app.yaml": "version: 2\n"})
+        commit_all(path, "v2")
+        images, output = build_report(project)
+        assert built(output) == ["app/gitLatestPatch"]
+        app = images["app"]["DockerImageName"]
+        assert run_in_image(project, app, "cat", "/etc/app/settings.yaml", "/installed.yaml") == (
+            "version: 2\nversion: 1\n")
+    finally:
+        project.remove_images()
