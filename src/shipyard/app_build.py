@@ -214,7 +214,7 @@ def stapel_git(snapshot: Snapshot) -> MappingGit:
 
 
 def stapel_services(options: dict[str, Any], backend: BuildahBackend, snapshot: Snapshot,
-                    project_dir: Path) -> StapelServices:
+                    settings: BuildSettings) -> StapelServices:
     """Containers, git and mount locations for Stapel images (imported only when a Stapel image builds)."""
     from shipyard.backends.buildah_stapel import BuildahStapel
     from shipyard.registry.image_id import remote_image_id
@@ -228,7 +228,8 @@ def stapel_services(options: dict[str, Any], backend: BuildahBackend, snapshot: 
         containers=containers,
         git=stapel_git(snapshot),
         home=home,
-        project_dir=project_dir,
+        project_dir=settings.project_dir,
+        ssh_socket=settings.ssh_socket,
         commit_env=commit_env(snapshot.commit, snapshot.repo.head_commit_time),
         skip_image_spec_stage=bool(options.get("skip_image_spec_stage")),
         remote_image_id=lambda reference, platform, access: remote_image_id(
@@ -245,6 +246,14 @@ def tasks_limit(options: dict[str, Any]) -> int:
 
 def run_build(options: dict[str, Any], config: WerfConfig, names: Sequence[str], planner: Planner,
               snapshot: Snapshot) -> list[ImageOutcome]:
+    from shipyard.ssh_agent import ssh_agent
+
+    with ssh_agent(tuple(options.get("ssh_keys") or ())) as agent_socket:  # stopped after the build
+        return _run_build(options, config, names, planner, snapshot, agent_socket)
+
+
+def _run_build(options: dict[str, Any], config: WerfConfig, names: Sequence[str], planner: Planner,
+               snapshot: Snapshot, agent_socket: Path | None) -> list[ImageOutcome]:
     project = config.meta.project
     custom_tags = tuple(options.get("custom_tags") or ())
     repo = str(options.get("repo") or "")
@@ -266,7 +275,8 @@ def run_build(options: dict[str, Any], config: WerfConfig, names: Sequence[str],
                              require_built_images=bool(options.get("require_built_images")),
                              pull_access=lambda bases: registry_access(options, reference_hosts(bases)),
                              log_dir=shipyard_home() / "logs" / run_name,
-                             project_dir=snapshot.root / planner.project_prefix)
+                             project_dir=snapshot.root / planner.project_prefix,
+                             ssh_socket=agent_socket)
 
     def write_context(recipe: DockerfileRecipe, destination: Path) -> tuple[Path, Path]:
         return context.materialize_context(
@@ -281,7 +291,7 @@ def run_build(options: dict[str, Any], config: WerfConfig, names: Sequence[str],
                             write_context=write_context, events=events, local=not repo,
                             on_interrupt=stop_all, tracer=tracer)
         if any(config.image(name).is_stapel for name in names):
-            conveyor.stapel = stapel_services(options, backend, snapshot, settings.project_dir)
+            conveyor.stapel = stapel_services(options, backend, snapshot, settings)
         try:
             outcomes = conveyor.build(tasks, dependencies, planner.plan_image, limit=limit)
         finally:

@@ -77,6 +77,7 @@ class BuildSettings:
     workspace: Path | None = None  # where build contexts are written (a temp dir when None)
     log_dir: Path | None = None  # each image's whole backend output is kept here, named on failure
     project_dir: Path = Path()  # where werf.yaml is: relative secret `src` paths start there
+    ssh_socket: Path | None = None  # the builds' SSH agent (ssh_agent.py), None without one
     # how the backend pulls the FROM images of one build (plain HTTP for loopback registries, …)
     pull_access: Callable[[Sequence[str]], RegistryAccess] = lambda _: RegistryAccess()
 
@@ -275,6 +276,7 @@ class Conveyor:
                 pull_access=self._settings.pull_access(recipe.base_images),
                 secrets=tuple((secret.id, secret.path) for secret in secrets.files),
                 masked=secrets.values,
+                ssh=dockerfile_ssh(recipe.ssh, self._settings.ssh_socket),
             )
             with self.build_log(image) as (log, log_path):
                 try:
@@ -350,6 +352,16 @@ class Conveyor:
         for template in self._settings.custom_tags:
             tag = render_custom_tag(template, image.name, outcome.stage.stage_id.tag)
             self._storage.add_custom_tag(outcome.stage, tag)
+
+
+def dockerfile_ssh(configured: str, socket: Path | None) -> str:
+    """buildah's --ssh for a Dockerfile build: werf.yaml's `ssh:` as given (`default` meaning the build's
+    agent), else the build's agent when there is one."""
+    if configured and configured != "default":
+        return configured
+    if socket is None:
+        return ""
+    return f"default={socket}"
 
 
 def task_graph(tasks: Sequence[TaskKey], dependencies: Mapping[str, set[str]]) -> dict[TaskKey, set[TaskKey]]:

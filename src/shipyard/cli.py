@@ -112,6 +112,9 @@ def render(**options: Any) -> None:
               show_default=True, help="Build report path: .json or .env.")
 @click.option("--require-built-images", envvar="WERF_REQUIRE_BUILT_IMAGES", is_flag=True, default=False,
               help="Fail instead of building a stage that is not in the storage.")
+@click.option("--ssh-key", "ssh_keys", envvar="WERF_SSH_KEY", multiple=True, type=click.Path(dir_okay=False),
+              help="Private key for the builds' SSH agent (repeatable); default: $SSH_AUTH_SOCK's agent, "
+                   "else ~/.ssh/id_rsa or id_dsa.")
 @click.option("--trace-file", envvar="SHIPYARD_TRACE_FILE", default=None, type=click.Path(dir_okay=False),
               help="Write a Chrome/Perfetto trace of the run (one track per worker) to this file.")
 def build(**options: Any) -> None:

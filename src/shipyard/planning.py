@@ -179,7 +179,7 @@ class Planner:
             context_add_files=image.context_add_files, target=image.target,
             build_args={**image.args, **dependency_values},
             add_hosts=image.add_host, network=image.network, base_images=analysis.external_base_images,
-            secrets=image.secrets,
+            secrets=image.secrets, ssh=image.ssh,
         )
         content_digest = stage_content_digest(result.stage_name, result.digest, "", target).digest
         return PlannedImage(image.name, target, "dockerfile", image.final, (stage,), recipe=recipe,

@@ -45,7 +45,8 @@ class StapelServices:
     containers: BuildahStapel
     git: MappingGit
     home: Path  # $SHIPYARD_HOME: build_dir mounts
-    project_dir: Path  # relative `fromPath` mounts
+    project_dir: Path  # relative `fromPath` mounts and secret files
+    ssh_socket: Path | None = None  # the builds' SSH agent, mounted for shell commands
     commit_env: Mapping[str, str] = field(default_factory=dict)  # WERF_COMMIT_* for shell commands
     skip_image_spec_stage: bool = False
     # fromLatest: (reference, platform, access) → the image's ID in its registry

@@ -54,6 +54,7 @@ if TYPE_CHECKING:
     from shipyard.stapel_facts import RelatedImages
 
 USER_STAGES = (BEFORE_INSTALL, INSTALL, BEFORE_SETUP, SETUP)
+SSH_AUTH_SOCK = "/.werf/tmp/ssh-auth-sock"  # werf mounts the agent here in Stapel containers
 
 
 @dataclass
@@ -134,13 +135,21 @@ class StageWork:
                                    project_dir=self._services.project_dir, tmp_root=tmp_root,
                                    inherited_labels=self._inherited)
             secret_files = [(secret.path, f"{SECRETS_DIR}/{secret.id}") for secret in secrets.files]
-            self._containers.run_shell(container, commands, self._log, env=self._services.commit_env,
-                                       stage=name, mounts=mounts, secret_files=secret_files,
-                                       masked=secrets.values)
-            if secret_files:  # the empty files buildah made to mount them on stay out of the image
+            env = dict(self._services.commit_env)
+            agent = self._services.ssh_socket
+            if agent is not None:  # werf's place for it in Stapel containers
+                mounts = [*mounts, (agent, SSH_AUTH_SOCK)]
+                env["SSH_AUTH_SOCK"] = SSH_AUTH_SOCK
+            self._containers.run_shell(container, commands, self._log, env=env, stage=name, mounts=mounts,
+                                       secret_files=secret_files, masked=secrets.values)
+            # the empty files buildah made to mount secrets and the agent on stay out of the image (and the
+            # directories made for them, but never the image's own /run)
+            if secret_files:
                 parent, directory = posixpath.split(SECRETS_DIR)
                 self._containers.delete_paths(container, parent, [f"{directory}/{secret.id}"
                                                                   for secret in secrets.files])
+            if agent is not None:
+                self._containers.delete_paths(container, "/", [SSH_AUTH_SOCK.lstrip("/")])
 
     # --- git --------------------------------------------------------------------------------------------
 

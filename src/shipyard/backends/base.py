@@ -37,6 +37,7 @@ class DockerfileBuild:
     pull_access: RegistryAccess | None = None  # how to pull FROM images; None = the backend's default
     secrets: tuple[tuple[str, Path], ...] = ()  # (id, host file) for RUN --mount=type=secret
     masked: tuple[str, ...] = ()  # secret values: never shown in output or errors
+    ssh: str = ""  # buildah --ssh value for RUN --mount=type=ssh ("" = none)
 
 
 @dataclass(frozen=True)

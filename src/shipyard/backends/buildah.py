@@ -168,6 +168,8 @@ class BuildahBackend:
             arguments += ["--network", build.network]
         if build.platform:
             arguments += ["--platform", build.platform]
+        if build.ssh:
+            arguments += ["--ssh", build.ssh]
         for secret_id, path in build.secrets:
             # type=file: without it buildah 1.28 reads an environment variable named like the id instead
             # (an `env: API_KEY` secret then arrived empty)

@@ -174,6 +174,13 @@ def capture(
     return stdout
 
 
+def background(argv: Sequence[str]) -> subprocess.Popen[bytes]:
+    """Start a helper that lives while shipyard needs it (an ssh-agent): stderr discarded, stdout left in
+    its pipe (closing it would kill a helper that prints a line); stop it with `stop_group` (the kernel
+    stops it if shipyard dies)."""
+    return _start(argv, None, None, stderr=subprocess.DEVNULL)
+
+
 class _RunningCommands:
     """Commands `run` is waiting on, in any thread: Ctrl-C reaches only the main thread, which must be able to
     stop the commands its worker threads started."""

@@ -33,6 +33,7 @@ class DockerfileRecipe:
     network: str = ""
     base_images: tuple[str, ...] = ()  # FROM references outside the Dockerfile, expanded
     secrets: tuple[Secret, ...] = ()  # for RUN --mount=type=secret; not part of any digest (as in werf)
+    ssh: str = ""  # werf.yaml `ssh:` (buildah --ssh value); the build's agent is used when empty
 
 
 @dataclass(frozen=True)
