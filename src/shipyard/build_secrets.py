@@ -47,16 +47,18 @@ def prepared_secrets(secrets: Sequence[Secret], *, project_dir: Path, image_name
         os.chmod(scratch, 0o700)
         files: list[SecretFile] = []
         values: list[str] = []
-        for secret in secrets:
-            path, value = _secret_file(secret, Path(scratch), project_dir, image_name, environ)
+        for number, secret in enumerate(secrets):
+            target = Path(scratch) / f"secret-{number}"
+            path, value = _secret_file(secret, target, project_dir, image_name, environ)
             files.append(SecretFile(secret.id, path))
             if value.strip():
                 values += [value, value.strip()]
         yield PreparedSecrets(tuple(files), tuple(values))
 
 
-def _secret_file(secret: Secret, scratch: Path, project_dir: Path, image_name: str,
+def _secret_file(secret: Secret, target: Path, project_dir: Path, image_name: str,
                  environ: Mapping[str, str]) -> tuple[Path, str]:
+    """The file the build reads for `secret` (`target` for env/value ones) and its value to mask."""
     where = Location("werf.yaml", secret.line)
     if secret.src:
         path = project_dir / Path(secret.src).expanduser()  # an absolute path replaces project_dir
@@ -75,8 +77,7 @@ def _secret_file(secret: Secret, scratch: Path, project_dir: Path, image_name: s
         value = environ[secret.env]
     else:
         value = secret.value
-    path = scratch / f"secret-{len(list(scratch.iterdir()))}"
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "w") as file:
         file.write(value)
-    return path, value
+    return target, value
